@@ -1,0 +1,58 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// Architecture, bottom to top:
+//   CVulkan, CBLAS, CShaders  — C modules: the Vulkan headers (loaded at run time with dlopen),
+//                               OpenBLAS's CBLAS, and the embedded SPIR-V of every shader in Shaders/.
+//   IFTCore                   — dtypes, tensors, the Backend protocol (every op named once), errors.
+//   IFTCPU                    — the `cpu-ref` backend (plain loops: the numerical truth) and the
+//                               `cpu` backend (OpenBLAS sgemm, multithreaded elementwise).
+//   IFTVulkan                 — the Vulkan runtime (device, memory, pipelines, recorder) and backend.
+//   IFTModel                  — GGUF and safetensors files, the BPE tokenizer, Llama-family models.
+//   ift-gpu                   — the command-line tool.
+let package = Package(
+    name: "ift-gpu",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "ift-gpu", targets: ["ift-gpu"]),
+        .library(name: "IFTCore", targets: ["IFTCore"]),
+        .library(name: "IFTCPU", targets: ["IFTCPU"]),
+        .library(name: "IFTVulkan", targets: ["IFTVulkan"]),
+        .library(name: "IFTModel", targets: ["IFTModel"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        .systemLibrary(name: "CVulkan", path: "Sources/CVulkan"),
+        .systemLibrary(name: "CBLAS", path: "Sources/CBLAS"),
+        .target(name: "CShaders", path: "Sources/CShaders"),
+        .target(name: "IFTCore", path: "Sources/IFTCore"),
+        .target(name: "IFTCPU", dependencies: ["IFTCore", "CBLAS"], path: "Sources/IFTCPU"),
+        .target(
+            name: "IFTVulkan",
+            dependencies: ["IFTCore", "CVulkan", "CShaders"],
+            path: "Sources/IFTVulkan",
+            linkerSettings: [.linkedLibrary("dl")]
+        ),
+        .target(name: "IFTModel", dependencies: ["IFTCore", "IFTCPU"], path: "Sources/IFTModel"),
+        .executableTarget(
+            name: "ift-gpu",
+            dependencies: [
+                "IFTCore", "IFTCPU", "IFTVulkan", "IFTModel",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Sources/ift-gpu"
+        ),
+        .testTarget(name: "IFTCoreTests", dependencies: ["IFTCore"], path: "Tests/IFTCoreTests"),
+        .testTarget(name: "IFTCPUTests", dependencies: ["IFTCore", "IFTCPU"], path: "Tests/IFTCPUTests"),
+        .testTarget(name: "IFTModelTests", dependencies: ["IFTCore", "IFTCPU", "IFTModel"], path: "Tests/IFTModelTests"),
+        .testTarget(name: "CLITests", dependencies: ["ift-gpu"], path: "Tests/CLITests"),
+        .testTarget(
+            name: "IFTVulkanTests",
+            dependencies: ["IFTCore", "IFTCPU", "IFTVulkan", "CShaders"],
+            path: "Tests/IFTVulkanTests"
+        ),
+    ],
+    swiftLanguageModes: [.v5]
+)

@@ -1,0 +1,131 @@
+/// The ops of the engine, each named once. Three backends implement this protocol:
+/// `cpu-ref` (plain loops, the numerical truth), `cpu` (OpenBLAS + threads) and `vulkan`.
+///
+/// Ops may run asynchronously (the Vulkan backend records them into a command buffer); `read`
+/// and `synchronize` wait for everything recorded before them. All math accumulates in fp32.
+public protocol Backend: AnyObject {
+    /// `cpu-ref`, `cpu` or `vulkan`.
+    var name: String { get }
+
+    /// A new zero-filled tensor.
+    func makeTensor(shape: [Int], dtype: DType) throws -> Tensor
+    /// Copies `bytes` (exactly `tensor.byteCount` of them) into the tensor.
+    func write(_ tensor: Tensor, from bytes: UnsafeRawBufferPointer) throws
+    /// Copies the tensor's bytes out, after all previously recorded work has finished.
+    func read(_ tensor: Tensor, into bytes: UnsafeMutableRawBufferPointer) throws
+    /// Waits for all recorded work.
+    func synchronize() throws
+
+    /// `C = alpha * op(A) · op(B) + beta * C`, batched and strided; see `MatmulDescriptor`.
+    /// A, B, C are f32.
+    func matmul(_ a: Tensor, _ b: Tensor, _ c: Tensor, _ desc: MatmulDescriptor) throws
+    /// `out[i] = a[i] (op) b[i % b.count]`: same shape, or `b` broadcast over the rows of `a`.
+    func binary(_ op: BinaryOp, _ a: Tensor, _ b: Tensor, into out: Tensor) throws
+    /// `out[i] = s * a[i]`.
+    func scale(_ a: Tensor, by s: Float, into out: Tensor) throws
+    /// Reduces each row of `a` (viewed as `[rows, a.count / rows]`) to one value: `out` has `rows`
+    /// elements.
+    func reduceRows(_ op: ReduceOp, _ a: Tensor, into out: Tensor) throws
+    /// Numerically stable softmax over each row (the last dimension).
+    func softmaxRows(_ a: Tensor, into out: Tensor) throws
+    /// Converts between f32, f16 and bf16 (round to nearest even).
+    func cast(_ a: Tensor, into out: Tensor) throws
+    /// Dequantizes Q8_0, Q4_0, Q4_1, Q4_K or NF4 blocks to f32.
+    func dequantize(_ q: Tensor, into out: Tensor) throws
+}
+
+public enum BinaryOp: String, Sendable, CaseIterable {
+    case add, mul
+}
+
+public enum ReduceOp: String, Sendable, CaseIterable {
+    case sum, max
+}
+
+/// Describes `C[b] = alpha * op(A[b]) · op(B[b]) + beta * C[b]` for `b` in `0..<batch`, row-major:
+/// `op(A)` is `m x k` (A is stored `k x m` when `transposeA`), `op(B)` is `k x n` (B stored `n x k`
+/// when `transposeB`), C is `m x n`. Leading dimensions are row strides in elements; batch strides
+/// are in elements (0 broadcasts one matrix over the batch); offsets are where matrix 0 starts.
+public struct MatmulDescriptor: Sendable, Equatable {
+    public var m: Int, n: Int, k: Int
+    public var batch: Int
+    public var transposeA: Bool, transposeB: Bool
+    public var lda: Int, ldb: Int, ldc: Int
+    public var strideA: Int, strideB: Int, strideC: Int
+    public var offsetA: Int, offsetB: Int, offsetC: Int
+    public var alpha: Float, beta: Float
+
+    /// A dense batched matmul: every leading dimension and batch stride as tight as possible.
+    public init(
+        m: Int, n: Int, k: Int, batch: Int = 1, transposeA: Bool = false, transposeB: Bool = false,
+        alpha: Float = 1, beta: Float = 0
+    ) {
+        self.m = m
+        self.n = n
+        self.k = k
+        self.batch = batch
+        self.transposeA = transposeA
+        self.transposeB = transposeB
+        self.lda = transposeA ? m : k
+        self.ldb = transposeB ? k : n
+        self.ldc = n
+        self.strideA = m * k
+        self.strideB = k * n
+        self.strideC = m * n
+        self.offsetA = 0
+        self.offsetB = 0
+        self.offsetC = 0
+        self.alpha = alpha
+        self.beta = beta
+    }
+
+    /// Rows and columns of A and B as stored.
+    public var storedA: (rows: Int, cols: Int) { transposeA ? (k, m) : (m, k) }
+    public var storedB: (rows: Int, cols: Int) { transposeB ? (n, k) : (k, n) }
+
+    /// One past the last element touched in a buffer holding `batch` matrices of `rows x cols`.
+    static func extent(rows: Int, cols: Int, ld: Int, stride: Int, offset: Int, batch: Int) -> Int {
+        if rows == 0 || cols == 0 || batch == 0 { return offset }
+        return offset + (batch - 1) * stride + (rows - 1) * ld + cols
+    }
+
+    public var extentA: Int {
+        Self.extent(rows: storedA.rows, cols: storedA.cols, ld: lda, stride: strideA, offset: offsetA, batch: batch)
+    }
+    public var extentB: Int {
+        Self.extent(rows: storedB.rows, cols: storedB.cols, ld: ldb, stride: strideB, offset: offsetB, batch: batch)
+    }
+    public var extentC: Int {
+        Self.extent(rows: m, cols: n, ld: ldc, stride: strideC, offset: offsetC, batch: batch)
+    }
+
+    /// Floating-point operations (multiply and add counted separately).
+    public var flops: Double { 2 * Double(m) * Double(n) * Double(k) * Double(batch) }
+
+    /// Throws a descriptive error unless the descriptor fits tensors of `countA`, `countB`, `countC`
+    /// elements.
+    public func validate(countA: Int, countB: Int, countC: Int) throws {
+        guard m >= 0, n >= 0, k >= 0, batch >= 0 else {
+            throw IFTError.shapeMismatch("matmul dimensions must be non-negative (m=\(m) n=\(n) k=\(k) batch=\(batch))")
+        }
+        guard offsetA >= 0, offsetB >= 0, offsetC >= 0, strideA >= 0, strideB >= 0, strideC >= 0 else {
+            throw IFTError.shapeMismatch("matmul offsets and batch strides must be non-negative")
+        }
+        guard lda >= storedA.cols, ldb >= storedB.cols, ldc >= n else {
+            throw IFTError.shapeMismatch(
+                "matmul leading dimensions too small: lda=\(lda) (need >= \(storedA.cols)), ldb=\(ldb) (need >= \(storedB.cols)), ldc=\(ldc) (need >= \(n))")
+        }
+        guard extentA <= countA else {
+            throw IFTError.shapeMismatch(
+                "matmul A: \(transposeA ? "Aᵀ" : "A") of \(m)x\(k) (batch \(batch)) needs \(extentA) elements, A has \(countA)")
+        }
+        guard extentB <= countB else {
+            throw IFTError.shapeMismatch(
+                "matmul B: \(transposeB ? "Bᵀ" : "B") of \(k)x\(n) (batch \(batch)) needs \(extentB) elements, B has \(countB)")
+        }
+        guard extentC <= countC else {
+            throw IFTError.shapeMismatch(
+                "matmul C: \(m)x\(n) (batch \(batch)) needs \(extentC) elements, C has \(countC)")
+        }
+    }
+}

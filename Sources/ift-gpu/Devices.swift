@@ -1,0 +1,61 @@
+import ArgumentParser
+import IFTCore
+import IFTVulkan
+
+struct Devices: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "List Vulkan devices, their limits and the features the engine uses.",
+        discussion: """
+            The device marked `*` is the default: the first discrete GPU, else the first device.
+            Choose another with `--device N` on any command or IFT_DEVICE=N.
+
+            Example:
+              ift-gpu devices
+            """)
+
+    func run() throws {
+        let instance = try VulkanInstance(validation: false)
+        guard !instance.devices.isEmpty else {
+            throw IFTError.vulkanUnavailable(
+                "the Vulkan loader found no devices; install a driver (Debian: apt-get install mesa-vulkan-drivers)")
+        }
+        let chosen = try? instance.selectDevice(nil)
+        for d in instance.devices {
+            print("\(d.index == chosen ? "*" : " ") [\(d.index)] \(d.name) (\(d.type))")
+            print("      driver:          \(d.driverName) \(d.driverInfo)")
+            print("      Vulkan API:      \(d.apiVersion)")
+            print("      subgroup size:   \(d.subgroupSize)")
+            print("      shared memory:   \(d.maxSharedMemory / 1024) KiB per workgroup, \(d.maxWorkgroupInvocations) invocations")
+            print("      device memory:   \(formatBytes(d.deviceLocalMemory)); largest allocation \(formatBytes(d.maxMemoryAllocationSize)), largest binding \(formatBytes(d.maxStorageBufferRange))")
+            let on = d.features.filter(\.1).map(\.0)
+            let off = d.features.filter { !$0.1 }.map(\.0)
+            print("      features:        \(on.joined(separator: ", "))")
+            if !off.isEmpty { print("      not available:   \(off.joined(separator: ", "))") }
+        }
+    }
+}
+
+func formatBytes(_ n: Int) -> String {
+    let units = ["B", "KiB", "MiB", "GiB", "TiB"]
+    var v = Double(n)
+    var u = 0
+    while v >= 1024 && u < units.count - 1 {
+        v /= 1024
+        u += 1
+    }
+    return u == 0 ? "\(n) B" : "\(format(v, 1)) \(units[u])"
+}
+
+/// `x` with `digits` decimals (no Foundation formatting).
+func format(_ x: Double, _ digits: Int) -> String {
+    guard x.isFinite else { return "\(x)" }
+    var scale = 1.0
+    for _ in 0..<digits { scale *= 10 }
+    let r = (abs(x) * scale).rounded()
+    let whole = Int(r / scale)
+    let frac = Int(r - Double(whole) * scale)
+    let sign = x < 0 && r != 0 ? "-" : ""
+    if digits == 0 { return "\(sign)\(whole)" }
+    let f = String(frac)
+    return "\(sign)\(whole).\(String(repeating: "0", count: digits - f.count))\(f)"
+}

@@ -1,0 +1,66 @@
+import Foundation
+import XCTest
+
+/// Runs the built `ift-gpu` binary: malformed calls must exit non-zero with a clear message.
+final class CLITests: XCTestCase {
+    struct Output {
+        var status: Int32
+        var stdout: String
+        var stderr: String
+    }
+
+    /// The `ift-gpu` built next to this test bundle.
+    var binary: URL {
+        let dir = Bundle.main.executableURL?.deletingLastPathComponent()
+            ?? URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        return dir.appendingPathComponent("ift-gpu")
+    }
+
+    func run(_ args: [String], env: [String: String] = [:]) throws -> Output {
+        let p = Process()
+        p.executableURL = binary
+        p.arguments = args
+        p.environment = ProcessInfo.processInfo.environment.merging(env) { $1 }
+        let out = Pipe(), err = Pipe()
+        p.standardOutput = out
+        p.standardError = err
+        try p.run()
+        let o = out.fileHandleForReading.readDataToEndOfFile()
+        let e = err.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return Output(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
+    }
+
+    func testHelpListsCommands() throws {
+        XCTAssertTrue(FileManager.default.isExecutableFile(atPath: binary.path), "missing \(binary.path)")
+        let r = try run(["--help"])
+        XCTAssertEqual(r.status, 0)
+        XCTAssertTrue(r.stdout.contains("devices"))
+        XCTAssertTrue(r.stdout.contains("bench"))
+    }
+
+    func testUnknownBackendIsRejected() throws {
+        let r = try run(["bench", "kernels", "--backends", "tpu"])
+        XCTAssertNotEqual(r.status, 0)
+        XCTAssertTrue(r.stderr.contains("unknown backend 'tpu'"), r.stderr)
+    }
+
+    func testMissingVulkanLoaderIsAClearError() throws {
+        let r = try run(["devices"], env: ["IFT_VULKAN_LOADER": "/nonexistent/libvulkan.so.1"])
+        XCTAssertNotEqual(r.status, 0)
+        XCTAssertTrue(r.stderr.contains("Vulkan loader could not be opened"), r.stderr)
+        XCTAssertFalse(r.stderr.contains("Fatal error"), r.stderr)
+    }
+
+    func testOutOfRangeDeviceIsAClearError() throws {
+        let r = try run(["bench", "kernels", "--quick", "--kernels", "scale", "--device", "99"])
+        XCTAssertNotEqual(r.status, 0)
+        XCTAssertTrue(r.stderr.contains("device index 99 is out of range"), r.stderr)
+    }
+
+    func testBadIFTDeviceIsAClearError() throws {
+        let r = try run(["bench", "kernels", "--quick", "--kernels", "scale"], env: ["IFT_DEVICE": "gpu0"])
+        XCTAssertNotEqual(r.status, 0)
+        XCTAssertTrue(r.stderr.contains("IFT_DEVICE must be a device index"), r.stderr)
+    }
+}
