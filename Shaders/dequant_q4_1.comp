@@ -1,14 +1,16 @@
 #version 450
-// Q4_1 -> f32.  Block (20 bytes, 32 values): f16 d, f16 m, 16 bytes (nibbles as in Q4_0);
-// value = (d * q) + m, two roundings (no FMA).
+// Q4_1 -> f32: element i of the output is element i % 32 of block i / 32 (20 bytes each),
+// dequantized by ift_dequant_q4_1 (include/dequant.glsl; layout in Shaders/README.md).
 // Grid-stride over the nblocks * 32 output elements.
 #include "common.glsl"
-#include "bytes.glsl"
 
 IFT_LOCAL_SIZE
 
 layout(set = 0, binding = 0) readonly buffer Q { uint q[]; };
 layout(set = 0, binding = 1) writeonly buffer Out { float o[]; };
+
+#define IFT_DQ_BUF q
+#include "dequant.glsl"
 
 layout(push_constant) uniform Push {
     uint nblocks;
@@ -18,14 +20,6 @@ void main() {
     uint total = pc.nblocks * 32u;
     uint stride = IFT_GRID_STRIDE;
     for (uint i = IFT_GRID_START; i < total; i += stride) {
-        uint blk = i >> 5u;
-        uint j = i & 31u;
-        uint off = blk * 20u;
-        float d = IFT_READ_F16(q, off);
-        float m = IFT_READ_F16(q, off + 2u);
-        uint byte_ = IFT_READ_U8(q, off + 4u + (j & 15u));
-        uint nib = (j < 16u) ? (byte_ & 0xFu) : (byte_ >> 4u);
-        precise float r = (d * float(nib)) + m;
-        o[i] = r;
+        o[i] = ift_dequant_q4_1((i >> 5u) * 20u, i & 31u);
     }
 }

@@ -64,7 +64,7 @@ extension CPUBackend {
             case .q4_1: for i in r { Reference.dequantizeQ4_1(src + i * bb, into: dst + i * bs) }
             case .q4_k: for i in r { Reference.dequantizeQ4_K(src + i * bb, into: dst + i * bs) }
             case .nf4: for i in r { Reference.dequantizeNF4(src + i * bb, into: dst + i * bs) }
-            case .f32, .f16, .bf16: break
+            case .f32, .f16, .bf16, .i32: break
             }
         }
     }

@@ -87,6 +87,12 @@ enum HostTensors {
         try storage(t, backend).floats(count: t.count)
     }
 
+    /// An i32 tensor's elements (the caller has checked the dtype).
+    static func ints(_ t: Tensor, _ backend: String) throws -> UnsafeMutableBufferPointer<Int32> {
+        let s = try storage(t, backend)
+        return UnsafeMutableBufferPointer(start: s.data.bindMemory(to: Int32.self, capacity: t.count), count: t.count)
+    }
+
     /// The first element of an f32 tensor (never nil, even for an empty tensor).
     static func floatPointer(_ t: Tensor, _ backend: String) throws -> UnsafeMutablePointer<Float> {
         let s = try storage(t, backend)

@@ -32,6 +32,41 @@ public protocol Backend: AnyObject {
     func cast(_ a: Tensor, into out: Tensor) throws
     /// Dequantizes Q8_0, Q4_0, Q4_1, Q4_K or NF4 blocks to f32.
     func dequantize(_ q: Tensor, into out: Tensor) throws
+
+    // MARK: Llama forward pass
+
+    /// `out[i, :] = table[ids[i], :]` as f32: `table` is `[vocab, dim]` in f32, f16, bf16 or a
+    /// quantized type (rows dequantized bit-identically to `dequantize`), `ids` i32, `out` holds
+    /// `ids.count * dim` values. An id outside `0..<vocab`: the CPU backends throw (naming the
+    /// position and id); Vulkan writes a zero row (it cannot see the ids without a sync).
+    func embedding(_ table: Tensor, ids: Tensor, into out: Tensor) throws
+    /// RMS normalization over the last dimension (`weight.count` elements), Hugging Face Llama's
+    /// order: `out = weight * (x * (1 / sqrt(mean(x^2) + eps)))`. `out` may be `x`.
+    func rmsNorm(_ x: Tensor, weight: Tensor, eps: Float, into out: Tensor) throws
+    /// Rotate-half rotary embedding of `x` (see `RopeDescriptor`) at i32 `positions` (one per
+    /// token), with cos/sin from `table` (`[maxPositions, headDim]`, see `RopeTable`). `out` may be
+    /// `x`. A position outside the table: the CPU backends throw; Vulkan copies the input unchanged.
+    func rope(_ x: Tensor, positions: Tensor, table: Tensor, _ desc: RopeDescriptor, into out: Tensor) throws
+    /// `out = (gate / (1 + exp(-gate))) * up`, elementwise. `out` may be `gate` or `up`.
+    func swiglu(gate: Tensor, up: Tensor, into out: Tensor) throws
+    /// Grouped-query causal scaled-dot-product attention (see `AttentionDescriptor`), numerically
+    /// stable. `logSumExp` (optional, f32 `[batch, heads, queryLength]`) receives each query's
+    /// `max + log(sum(exp))` of its scaled scores; `segments` (optional, i32 `[batch, keyLength]`)
+    /// restricts attention to keys of the query's segment (packed sequences). A query with no key
+    /// to attend gets zeros and log-sum-exp `-inf`. `out` must not overlap q, k or v.
+    func attention(
+        q: Tensor, k: Tensor, v: Tensor, into out: Tensor, logSumExp: Tensor?, segments: Tensor?, _ desc: AttentionDescriptor
+    ) throws
+    /// 2-D strided copy of f32 elements (see `CopyDescriptor`); `src` and `dst` may be the same
+    /// tensor when the ranges do not overlap.
+    func copy(_ src: Tensor, into dst: Tensor, _ desc: CopyDescriptor) throws
+}
+
+extension Backend {
+    /// `attention` without segment ids.
+    public func attention(q: Tensor, k: Tensor, v: Tensor, into out: Tensor, logSumExp: Tensor?, _ desc: AttentionDescriptor) throws {
+        try attention(q: q, k: k, v: v, into: out, logSumExp: logSumExp, segments: nil, desc)
+    }
 }
 
 public enum BinaryOp: String, Sendable, CaseIterable {

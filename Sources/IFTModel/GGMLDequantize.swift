@@ -3,7 +3,8 @@ import IFTCPU
 
 /// Conversion of GGML tensor data to f32. Float types are converted here; Q6_K (which the
 /// engine's `DType` does not have) is dequantized here with ggml's `dequantize_row_q6_K`; the
-/// quantized types the engine has a `DType` for go through `ReferenceDequantizeAdapter`.
+/// quantized types the engine has a `DType` for (Q8_0, Q4_0, Q4_1, Q4_K) go through IFTCPU's
+/// `Reference.dequantize`.
 public enum GGMLDequantize {
     /// `count` f32 values from `bytes` holding `count` elements of `type` (little-endian).
     public static func floats(_ bytes: UnsafeRawBufferPointer, type: GGMLType, count: Int) throws -> [Float] {
@@ -29,7 +30,10 @@ public enum GGMLDequantize {
         case .q6_k:
             return q6K(bytes, count: count)
         case .q8_0, .q4_0, .q4_1, .q4_k:
-            return try ReferenceDequantizeAdapter.dequantize(bytes, dtype: type.dtype!, count: count)
+            // The cpu-ref backend's dequantizers (bit-exact with ggml and gguf-py).
+            var out = [Float](repeating: 0, count: count)
+            try out.withUnsafeMutableBufferPointer { try Reference.dequantize(type.dtype!, bytes: bytes, into: $0) }
+            return out
         }
     }
 

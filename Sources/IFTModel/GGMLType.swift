@@ -61,7 +61,7 @@ public enum GGMLType: UInt32, Sendable, CaseIterable, CustomStringConvertible {
         case .q4_1: self = .q4_1
         case .q8_0: self = .q8_0
         case .q4_k: self = .q4_k
-        case .nf4: return nil
+        case .nf4, .i32: return nil
         }
     }
 

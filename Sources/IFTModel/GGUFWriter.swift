@@ -1,4 +1,5 @@
 import IFTCore
+import IFTCPU
 
 /// Builds a GGUF v3 file: metadata in insertion order, tensors in insertion order, each tensor's
 /// data aligned to `alignment` (written as `general.alignment` when it is not the default 32).
@@ -61,7 +62,9 @@ public struct GGUFWriter {
         tensors.append((name, shape, type, bytes))
     }
 
-    /// Adds a tensor from f32 values, stored as `type` (F32, F16 or BF16; round to nearest even).
+    /// Adds a tensor from f32 values, stored as `type`: F32, F16 or BF16 (round to nearest even),
+    /// or Q8_0, Q4_0, Q4_1, Q4_K (quantized with IFTCPU's `Reference.quantize`, ggml's reference
+    /// quantizers). Q6_K cannot be written from floats.
     public mutating func addTensor(name: String, shape: [Int], floats: [Float], as type: GGMLType = .f32) throws {
         guard shape.reduce(1, *) == floats.count else {
             throw IFTError.shapeMismatch("GGUF tensor '\(name)': \(floats.count) values do not fill shape \(shape)")
@@ -72,8 +75,13 @@ public struct GGUFWriter {
         case .f32: for x in floats { Self.append(x.bitPattern, to: &bytes) }
         case .f16: for x in floats { Self.append(HalfFloat.floatToF16(x), to: &bytes) }
         case .bf16: for x in floats { Self.append(HalfFloat.floatToBF16(x), to: &bytes) }
-        default:
-            throw IFTError.dtypeMismatch("GGUF tensor '\(name)': cannot store f32 values as \(type) (quantize first and pass bytes)")
+        case .q8_0, .q4_0, .q4_1, .q4_k:
+            guard shape.isEmpty || shape.last! % type.blockSize == 0 else {
+                throw IFTError.shapeMismatch("GGUF tensor '\(name)': last dimension of \(shape) is not a multiple of the \(type) block size \(type.blockSize)")
+            }
+            bytes = try Reference.quantize(type.dtype!, floats)
+        case .q6_k:
+            throw IFTError.dtypeMismatch("GGUF tensor '\(name)': cannot quantize to Q6_K (pass the blocks as bytes)")
         }
         try addTensor(name: name, shape: shape, type: type, bytes: bytes)
     }

@@ -222,6 +222,10 @@ public struct LlamaConfig: Equatable, Sendable {
             bosTokenID: try m.intIfPresent("tokenizer.ggml.bos_token_id"),
             eosTokenIDs: eos,
             ropeScaling: scaling)
+        if let rot = try m.intIfPresent(p + "rope.dimension_count"), rot != headDim {
+            throw IFTError.file(path: gguf.path, location: "metadata key \(p)rope.dimension_count",
+                                message: "RoPE over \(rot) of \(headDim) head dimensions (partial rotary) is not supported")
+        }
         try validate(source: gguf.path)
     }
 }

@@ -73,7 +73,7 @@ public final class MappedFile: @unchecked Sendable {
 
     /// The bytes in `range`, which the caller has checked lies inside the file.
     func slice(_ range: Range<Int>) -> UnsafeRawBufferPointer {
-        guard let base = bytes.baseAddress else { return UnsafeRawBufferPointer(start: nil, count: 0) }
+        guard let base = bytes.baseAddress, !range.isEmpty else { return UnsafeRawBufferPointer(start: nil, count: 0) }
         return UnsafeRawBufferPointer(start: base + range.lowerBound, count: range.count)
     }
 
@@ -153,13 +153,13 @@ struct ByteCursor {
 
 /// Writes a file atomically: the bytes go to a temporary file in the same directory, which is
 /// flushed and then renamed over `path`, so readers never see a half-written file.
-struct AtomicFileWriter {
-    let path: String
+public struct AtomicFileWriter {
+    public let path: String
     private let tempPath: String
     private let fd: Int32
     private var buffer: [UInt8] = []
 
-    init(path: String) throws {
+    public init(path: String) throws {
         self.path = path
         var template = Array((path + ".tmp-XXXXXX").utf8CString)
         let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
@@ -168,13 +168,12 @@ struct AtomicFileWriter {
         }
         self.fd = fd
         self.tempPath = template.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
-        // mkstemp creates 0600; give the final file the usual 0644 (less the umask).
-        let mask = umask(0)
-        umask(mask)
-        fchmod(fd, 0o644 & ~mask)
+        // mkstemp creates 0600; give the final file the usual 0644. (Reading the umask would
+        // mean setting it, which races with other threads creating files.)
+        fchmod(fd, 0o644)
     }
 
-    mutating func write(_ bytes: UnsafeRawBufferPointer) throws {
+    public mutating func write(_ bytes: UnsafeRawBufferPointer) throws {
         if buffer.count + bytes.count > 1 << 20 { try flush() }
         if bytes.count >= 1 << 20 {
             try writeAll(bytes)
@@ -183,11 +182,11 @@ struct AtomicFileWriter {
         }
     }
 
-    mutating func write(_ bytes: [UInt8]) throws {
+    public mutating func write(_ bytes: [UInt8]) throws {
         try bytes.withUnsafeBytes { try write($0) }
     }
 
-    mutating func writeZeros(_ n: Int) throws {
+    public mutating func writeZeros(_ n: Int) throws {
         try write([UInt8](repeating: 0, count: n))
     }
 
@@ -210,7 +209,7 @@ struct AtomicFileWriter {
     }
 
     /// Flushes, syncs and renames the temporary file over `path`.
-    mutating func commit() throws {
+    public mutating func commit() throws {
         do {
             try flush()
             guard fsync(fd) == 0 else {
@@ -232,13 +231,13 @@ struct AtomicFileWriter {
     }
 
     /// Removes the temporary file (after a failure before `commit`).
-    func abandon() {
+    public func abandon() {
         close(fd)
         unlink(tempPath)
     }
 
     /// Runs `body` with a writer, commits on success and removes the temporary file on failure.
-    static func write(to path: String, _ body: (inout AtomicFileWriter) throws -> Void) throws {
+    public static func write(to path: String, _ body: (inout AtomicFileWriter) throws -> Void) throws {
         var w = try AtomicFileWriter(path: path)
         do {
             try body(&w)

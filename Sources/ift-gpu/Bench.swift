@@ -45,7 +45,7 @@ struct BenchKernels: ParsableCommand {
 
     func validate() throws {
         guard repeats >= 1 else { throw ValidationError("--repeat must be at least 1") }
-        for b in backends.split(separator: ",") where BackendKind(rawValue: String(b)) == nil {
+        for b in backends.split(separator: ",") where BackendKind(rawValue: String(b)) == nil || b == "auto" {
             throw ValidationError("unknown backend '\(b)' in --backends; choose from vulkan, cpu, cpu-ref")
         }
     }

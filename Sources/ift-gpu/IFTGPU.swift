@@ -2,7 +2,7 @@ import ArgumentParser
 import IFTCore
 
 @main
-struct IFTGPU: ParsableCommand {
+struct IFTGPU: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ift-gpu",
         abstract: "Instruction fine-tuning for Llama-family language models on any Vulkan GPU, or the CPU.",
@@ -12,23 +12,33 @@ struct IFTGPU: ParsableCommand {
 
             Examples:
               ift-gpu devices
+              ift-gpu model pull smollm2-135m-instruct
+              ift-gpu model info smollm2-135m-instruct
               ift-gpu bench kernels --quick
             """,
-        subcommands: [Devices.self, Bench.self]
+        subcommands: [Devices.self, ModelCommand.self, Generate.self, Tokenize.self, Bench.self]
     )
 }
 
 /// Options shared by commands that run on a backend.
 struct BackendOptions: ParsableArguments {
-    @Option(name: .long, help: "Backend: vulkan, cpu or cpu-ref.")
-    var backend: String = "vulkan"
+    @Option(name: .long, help: "Backend: auto (a Vulkan GPU if there is one, else cpu), vulkan, cpu or cpu-ref.")
+    var backend: String = "auto"
 
     @Option(name: .long, help: "Vulkan device index from `ift-gpu devices` (default: IFT_DEVICE, else the first GPU).")
     var device: Int?
 
+    /// The chosen backend, opened.
+    func makeBackend() throws -> any Backend {
+        guard let kind = BackendKind(rawValue: backend) else {
+            throw ValidationError("unknown backend '\(backend)'; choose one of: auto, vulkan, cpu, cpu-ref")
+        }
+        return try kind.make(device: device)
+    }
+
     func validate() throws {
         guard BackendKind(rawValue: backend) != nil else {
-            throw ValidationError("unknown backend '\(backend)'; choose one of: vulkan, cpu, cpu-ref")
+            throw ValidationError("unknown backend '\(backend)'; choose one of: auto, vulkan, cpu, cpu-ref")
         }
         if let device, device < 0 {
             throw ValidationError("--device must be a device index >= 0 (see `ift-gpu devices`)")

@@ -148,6 +148,6 @@ struct KernelBenchCase {
                         return { try b.dequantize(x, into: o) }
                     }))
         }
-        return cases
+        return cases + forward(quick: quick)
     }
 }

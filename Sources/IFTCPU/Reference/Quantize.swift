@@ -30,7 +30,7 @@ extension Reference {
             case .q4_1: quantizeQ4_1(x, into: y)
             case .q4_k: quantizeQ4_K(x, into: y)
             case .nf4: quantizeNF4(x, into: y)
-            case .f32, .f16, .bf16: break
+            case .f32, .f16, .bf16, .i32: break
             }
         }
     }
@@ -214,11 +214,18 @@ extension Reference {
     /// as `clamp(nearest_int((x + dm) / d), 0, 15)` with the stored `d = f16(d) * sc`,
     /// `dm = f16(dmin) * m` (sub-blocks whose `d` is 0 keep the levels from `make_qkx2_quants`).
     public static func quantizeQ4_K(_ x: UnsafePointer<Float>, into y: UnsafeMutableRawPointer) {
-        var L = [UInt8](repeating: 0, count: 256)
-        var Laux = [UInt8](repeating: 0, count: 32)
-        var weights = [Float](repeating: 0, count: 32)
-        var mins = [Float](repeating: 0, count: 8)
-        var scales = [Float](repeating: 0, count: 8)
+        // Scratch: levels L[256], Laux[32] and packed scales[12]; weights[32], mins[8], scales[8].
+        let bytes = UnsafeMutablePointer<UInt8>.allocate(capacity: 256 + 32 + 12)
+        let floats = UnsafeMutablePointer<Float>.allocate(capacity: 32 + 8 + 8)
+        defer {
+            bytes.deallocate()
+            floats.deallocate()
+        }
+        bytes.initialize(repeating: 0, count: 256 + 32 + 12)
+        floats.initialize(repeating: 0, count: 32 + 8 + 8)
+        let L = bytes, Laux = bytes + 256, packed = bytes + 288
+        let weights = floats, mins = floats + 32, scales = floats + 40
+
         var maxScale: Float = 0
         var maxMin: Float = 0
         for j in 0..<8 {
@@ -228,15 +235,8 @@ extension Reference {
             let avX = (sumX2 / 32).squareRoot()
             for l in 0..<32 { weights[l] = avX + abs(xs[l]) }
             var theMin: Float = 0
-            scales[j] = L.withUnsafeMutableBufferPointer { lp in
-                Laux.withUnsafeMutableBufferPointer { la in
-                    weights.withUnsafeBufferPointer { w in
-                        makeQKX2Quants(
-                            32, 15, xs, w.baseAddress!, lp.baseAddress! + 32 * j, &theMin, la.baseAddress!,
-                            rmin: -1, rdelta: 0.1, nstep: 20, useMad: false)
-                    }
-                }
-            }
+            scales[j] = makeQKX2Quants(
+                32, 15, xs, weights, L + 32 * j, &theMin, Laux, rmin: -1, rdelta: 0.1, nstep: 20, useMad: false)
             mins[j] = theMin
             if scales[j] > maxScale { maxScale = scales[j] }
             if mins[j] > maxMin { maxMin = mins[j] }
@@ -244,7 +244,6 @@ extension Reference {
 
         let invScale: Float = maxScale > 0 ? 63 / maxScale : 0
         let invMin: Float = maxMin > 0 ? 63 / maxMin : 0
-        var packed = [UInt8](repeating: 0, count: 12)
         for j in 0..<8 {
             let ls = min(63, UInt8(truncatingIfNeeded: nearestInt(invScale * scales[j])))
             let lm = min(63, UInt8(truncatingIfNeeded: nearestInt(invMin * mins[j])))
@@ -263,17 +262,14 @@ extension Reference {
         storeU16(y, 2, dminBits)
         for i in 0..<12 { y.storeBytes(of: packed[i], toByteOffset: 4 + i, as: UInt8.self) }
 
-        packed.withUnsafeBytes { sp in
-            let sp = sp.baseAddress!
-            for j in 0..<8 {
-                let (sc, m) = q4KScaleMin(j, sp)
-                let d = HalfFloat.f16ToFloat(dBits) * Float(sc)
-                if d == 0 { continue }
-                let dm = HalfFloat.f16ToFloat(dminBits) * Float(m)
-                for ii in 0..<32 {
-                    let l = nearestInt((x[32 * j + ii] + dm) / d)
-                    L[32 * j + ii] = UInt8(max(0, min(15, l)))
-                }
+        for j in 0..<8 {
+            let (sc, m) = q4KScaleMin(j, UnsafeRawPointer(packed))
+            let d = HalfFloat.f16ToFloat(dBits) * Float(sc)
+            if d == 0 { continue }
+            let dm = HalfFloat.f16ToFloat(dminBits) * Float(m)
+            for ii in 0..<32 {
+                let l = nearestInt((x[32 * j + ii] + dm) / d)
+                L[32 * j + ii] = UInt8(max(0, min(15, l)))
             }
         }
         for j in stride(from: 0, to: 256, by: 64) {

@@ -1,0 +1,115 @@
+import IFTCore
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A model on disk: a GGUF file, or a Hugging Face directory (`config.json`, `*.safetensors`,
+/// `tokenizer.json`). Gives the config, the tokenizer, and the weights on any backend.
+public final class ModelFiles {
+    public let path: String
+    public let config: LlamaConfig
+    public let tokenizer: Tokenizer
+    public let gguf: GGUFFile?
+    public let safetensors: [SafetensorsFile]
+
+    public init(path: String) throws {
+        self.path = path
+        if isDirectory(path) {
+            let names = try listDirectory(path)
+            let shards = names.filter { $0.hasSuffix(".safetensors") }.sorted()
+            guard !shards.isEmpty else {
+                throw IFTError.file(path: path, location: "directory", message: "no *.safetensors files (expected a Hugging Face model directory)")
+            }
+            guard names.contains("config.json") else {
+                throw IFTError.file(path: path, location: "directory", message: "no config.json next to the safetensors files")
+            }
+            guard names.contains("tokenizer.json") else {
+                throw IFTError.file(path: path, location: "directory", message: "no tokenizer.json next to the safetensors files")
+            }
+            config = try LlamaConfig(configJSONPath: path + "/config.json")
+            let tokenizerConfig = names.contains("tokenizer_config.json") ? path + "/tokenizer_config.json" : nil
+            tokenizer = try Tokenizer(tokenizerJSONPath: path + "/tokenizer.json", configPath: tokenizerConfig)
+            safetensors = try shards.map { try SafetensorsFile(path: path + "/" + $0) }
+            gguf = nil
+        } else {
+            let file = try GGUFFile(path: path)
+            gguf = file
+            config = try LlamaConfig(gguf: file)
+            tokenizer = try Tokenizer(gguf: file)
+            safetensors = []
+        }
+    }
+
+    /// The weights, uploaded to `backend`.
+    public func loadWeights(on backend: any Backend) throws -> LlamaWeights {
+        if let gguf { return try LlamaWeights.load(gguf, config: config, on: backend) }
+        return try LlamaWeights.load(safetensors: safetensors, config: config, on: backend)
+    }
+
+    public func loadModel(on backend: any Backend, maxPositions: Int? = nil) throws -> LlamaModel {
+        try LlamaModel(config: config, weights: loadWeights(on: backend), backend: backend, maxPositions: maxPositions)
+    }
+}
+
+extension LlamaWeights {
+    /// Loads Hugging Face Llama weights (`model.layers.N.self_attn.q_proj.weight`, ...) from one or
+    /// more safetensors shards. They are already in the rotate-half order the engine uses.
+    public static func load(safetensors shards: [SafetensorsFile], config c: LlamaConfig, on backend: any Backend) throws
+        -> LlamaWeights
+    {
+        func tensor(_ name: String, _ shape: [Int]) throws -> Tensor {
+            guard let file = shards.first(where: { $0.contains(tensor: name) }) else {
+                throw IFTError.file(
+                    path: shards.first?.path ?? "safetensors", location: "tensor \(name)", message: "missing from every shard")
+            }
+            let info = try file.tensorInfo(name, expectedShape: shape)
+            let t = try backend.makeTensor(shape: shape, dtype: info.dtype)
+            try backend.write(t, from: try file.tensorBytes(name))
+            return t
+        }
+        let d = c.hiddenSize, f = c.intermediateSize
+        let qDim = c.headCount * c.headDim, kvDim = c.kvHeadCount * c.headDim
+        var layers: [LlamaLayerWeights] = []
+        for i in 0..<c.layerCount {
+            let p = "model.layers.\(i)."
+            layers.append(
+                LlamaLayerWeights(
+                    attentionNorm: try tensor(p + "input_layernorm.weight", [d]),
+                    query: try tensor(p + "self_attn.q_proj.weight", [qDim, d]),
+                    key: try tensor(p + "self_attn.k_proj.weight", [kvDim, d]),
+                    value: try tensor(p + "self_attn.v_proj.weight", [kvDim, d]),
+                    output: try tensor(p + "self_attn.o_proj.weight", [d, qDim]),
+                    feedForwardNorm: try tensor(p + "post_attention_layernorm.weight", [d]),
+                    gate: try tensor(p + "mlp.gate_proj.weight", [f, d]),
+                    up: try tensor(p + "mlp.up_proj.weight", [f, d]),
+                    down: try tensor(p + "mlp.down_proj.weight", [d, f])))
+        }
+        let untied = !c.tieWordEmbeddings && shards.contains { $0.contains(tensor: "lm_head.weight") }
+        return LlamaWeights(
+            tokenEmbedding: try tensor("model.embed_tokens.weight", [c.vocabSize, d]),
+            layers: layers,
+            outputNorm: try tensor("model.norm.weight", [d]),
+            output: untied ? try tensor("lm_head.weight", [c.vocabSize, d]) : nil)
+    }
+}
+
+func isDirectory(_ path: String) -> Bool {
+    var st = stat()
+    return stat(path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR
+}
+
+func listDirectory(_ path: String) throws -> [String] {
+    guard let dir = opendir(path) else {
+        throw IFTError.file(path: path, location: "directory", message: "cannot list: \(String(cString: strerror(errno)))")
+    }
+    defer { closedir(dir) }
+    var names: [String] = []
+    while let entry = readdir(dir) {
+        let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+            String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
+        }
+        if name != "." && name != ".." { names.append(name) }
+    }
+    return names
+}
