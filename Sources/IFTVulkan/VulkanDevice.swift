@@ -28,8 +28,10 @@ public final class VulkanDevice {
     public var info: DeviceInfo { ctx.info }
     public var unifiedMemory: Bool { ctx.unifiedMemory }
 
-    /// Opens device `index` of `instance` (see `VulkanInstance.selectDevice`).
-    public init(instance: VulkanInstance, index: Int) throws {
+    /// Opens device `index` of `instance` (see `VulkanInstance.selectDevice`). `forceStaging`
+    /// treats the device as a discrete GPU even when its memory is host-visible: tensors are then
+    /// only reached through staging copies (tests use it to run that path on lavapipe).
+    public init(instance: VulkanInstance, index: Int, forceStaging: Bool = false) throws {
         guard index >= 0, index < instance.physicalDevices.count else {
             throw IFTError.deviceIndexOutOfRange(index: index, count: instance.physicalDevices.count)
         }
@@ -62,7 +64,7 @@ public final class VulkanDevice {
             localHeapSizes = raw.bindMemory(to: VkMemoryHeap.self).prefix(Int(mem.memoryHeapCount)).map { $0.size }
         }
         let deviceMemoryType: UInt32, stagingMemoryType: UInt32, unifiedMemory: Bool
-        if let both = find(local | hostVisible), localHeapSizes[Int(types[both].heapIndex)] >= 1 << 30,
+        if !forceStaging, let both = find(local | hostVisible), localHeapSizes[Int(types[both].heapIndex)] >= 1 << 30,
             info.type != "discrete GPU" || localHeapSizes.count == 1
         {
             (deviceMemoryType, stagingMemoryType, unifiedMemory) = (UInt32(both), UInt32(both), true)

@@ -63,17 +63,26 @@ struct ModelInfo: ParsableCommand {
               ift-gpu model info smollm2-135m-instruct
             """)
 
-    @Argument(help: "A known model name, or a path to a .gguf file.")
+    @Argument(help: "A known model name, a .gguf file, or a Hugging Face safetensors directory.")
     var model: String
 
     func run() throws {
         let path = try ModelStore().resolve(model)
-        let gguf = try GGUFFile(path: path)
-        let config = try LlamaConfig(gguf: gguf)
+        let files = try ModelFiles(path: path)
+        let config = files.config
         print("file:            \(path)")
-        print("format:          GGUF v\(gguf.version), \(gguf.tensors.count) tensors, \(gguf.metadata.keys.count) metadata keys")
-        if let name = try gguf.metadata.stringIfPresent("general.name") { print("name:            \(name)") }
-        print("architecture:    \(try gguf.metadata.string("general.architecture"))")
+        var tensors: [(type: String, count: Int)] = []
+        if let gguf = files.gguf {
+            print("format:          GGUF v\(gguf.version), \(gguf.tensors.count) tensors, \(gguf.metadata.keys.count) metadata keys")
+            if let name = try gguf.metadata.stringIfPresent("general.name") { print("name:            \(name)") }
+            print("architecture:    \(try gguf.metadata.string("general.architecture"))")
+            tensors = gguf.tensors.map { ($0.type.name, $0.elementCount) }
+        } else {
+            let n = files.safetensors.reduce(0) { $0 + $1.tensors.count }
+            print("format:          Hugging Face safetensors, \(files.safetensors.count) file(s), \(n) tensors")
+            print("architecture:    llama")
+            tensors = files.safetensors.flatMap { $0.tensors.map { (Safetensors.name(of: $0.dtype), $0.elementCount) } }
+        }
         print("layers:          \(config.layerCount)")
         print("hidden size:     \(config.hiddenSize), FFN \(config.intermediateSize)")
         print("heads:           \(config.headCount) query, \(config.kvHeadCount) key/value, head dim \(config.headDim)")
@@ -81,17 +90,17 @@ struct ModelInfo: ParsableCommand {
         print("RoPE theta:      \(config.ropeTheta), RMSNorm eps \(config.rmsNormEps), context \(config.maxPositions)")
         print("tied embeddings: \(config.tieWordEmbeddings)")
         var byType: [String: (count: Int, params: Int)] = [:]
-        for t in gguf.tensors {
-            byType[t.type.name, default: (0, 0)].count += 1
-            byType[t.type.name, default: (0, 0)].params += t.elementCount
+        for t in tensors {
+            byType[t.type, default: (0, 0)].count += 1
+            byType[t.type, default: (0, 0)].params += t.count
         }
-        let total = gguf.tensors.reduce(0) { $0 + $1.elementCount }
+        let total = tensors.reduce(0) { $0 + $1.count }
         print("parameters:      \(total)")
         for (type, v) in byType.sorted(by: { $0.value.params > $1.value.params }) {
             print("  \(type): \(v.count) tensors, \(v.params) parameters")
         }
-        if let pre = try gguf.metadata.stringIfPresent("tokenizer.ggml.pre") { print("pre-tokenizer:   \(pre)") }
-        if let template = try gguf.metadata.stringIfPresent("tokenizer.chat_template") {
+        print("tokenizer:       \(files.tokenizer.vocabularySize) tokens, pre-tokenizer \(files.tokenizer.preTokenizer)")
+        if let template = files.tokenizer.chatTemplate {
             print("chat template:")
             print(template)
         }

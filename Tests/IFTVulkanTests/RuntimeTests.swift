@@ -76,6 +76,28 @@ final class RuntimeTests: VulkanTestCase {
         }
     }
 
+    /// The discrete-GPU memory path (device-local tensors reached only through staging copies),
+    /// forced on lavapipe so that it runs in CI too.
+    func testStagingPathMatchesUnifiedMemory() throws {
+        let instance = vk.device.instance
+        let staged = VulkanBackend(device: try VulkanDevice(instance: instance, index: vk.device.info.index, forceStaging: true))
+        XCTAssertFalse(staged.device.unifiedMemory)
+        var g = SeededGenerator(seed: 3)
+        let a = g.uniformArray(37 * 29), b = g.uniformArray(29 * 41)
+        var results: [[Float]] = []
+        for backend in [vk as any Backend, staged] {
+            let ta = try backend.tensor(a, shape: [37, 29])
+            let tb = try backend.tensor(b, shape: [29, 41])
+            let tc = try backend.makeTensor(shape: [37, 41], dtype: .f32)
+            XCTAssertEqual(try backend.floats(tc), [Float](repeating: 0, count: 37 * 41), "\(backend.name): zero-filled")
+            try backend.matmul(ta, tb, tc, MatmulDescriptor(m: 37, n: 41, k: 29))
+            try backend.scale(tc, by: 0.5, into: tc)
+            results.append(try backend.floats(tc))
+        }
+        XCTAssertNil(firstBitMismatch(results[1], results[0]))
+        try staged.synchronize()
+    }
+
     func testWrongSizedWriteIsAnError() throws {
         let t = try vk.makeTensor(shape: [4], dtype: .f32)
         XCTAssertThrowsError(try [Float](repeating: 0, count: 3).withUnsafeBytes { try vk.write(t, from: $0) })
