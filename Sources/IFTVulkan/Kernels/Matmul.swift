@@ -134,7 +134,8 @@ extension VulkanBackend {
         }
         // A tensor is larger than one binding may be (lavapipe: 128 MiB): run each batch entry and
         // row band of C on its own, binding only the ranges it touches. Bands are whole workgroup
-        // tiles where possible (and always a multiple of 4 rows, which keeps vec4 reads aligned).
+        // tiles where possible, else a multiple of 4 rows (which keeps the direct kernel's vec4
+        // reads of a K x M A aligned; each band re-checks its alignment).
         let rowBytes = max(d.ldc, d.transposeA ? 1 : d.lda) * 4
         var rowsPerChunk = max(1, (maxBindingBytes - 4096) / rowBytes)
         let unit = kernel == .tiled ? tiles.bm : MatmulDirectTiles().rows

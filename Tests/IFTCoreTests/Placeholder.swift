@@ -1,2 +1,0 @@
-import XCTest
-final class IFTCoreTestsPlaceholder: XCTestCase { func testNothing() {} }
