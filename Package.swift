@@ -54,7 +54,7 @@ let package = Package(
         .executableTarget(
             name: "ift-gpu",
             dependencies: [
-                "IFTCore", "IFTCPU", "IFTVulkan", "IFTModel", "IFTHub",
+                "IFTCore", "IFTCPU", "IFTVulkan", "IFTModel", "IFTData", "IFTHub",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Sources/ift-gpu"

@@ -58,6 +58,24 @@ final class CLITests: XCTestCase {
         XCTAssertTrue(r.stderr.contains("device index 99 is out of range"), r.stderr)
     }
 
+    /// `data inspect` on the data tests' fixtures, with the real model's tokenizer when present.
+    func testDataInspect() throws {
+        let env = ProcessInfo.processInfo.environment
+        guard let model = env["IFT_SMOLLM2_GGUF"], FileManager.default.fileExists(atPath: model) else {
+            if env["IFT_REQUIRE_MODEL"] == "1" { return XCTFail("IFT_REQUIRE_MODEL=1 but IFT_SMOLLM2_GGUF is not set") }
+            throw XCTSkip("set IFT_SMOLLM2_GGUF (Tools/test.sh does) to run this test")
+        }
+        let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("IFTDataTests/Fixtures")
+        let ok = try run(["data", "inspect", fixtures.appendingPathComponent("alpaca.jsonl").path, "--model", model, "--mask-instructions"])
+        XCTAssertEqual(ok.status, 0, ok.stderr)
+        XCTAssertTrue(ok.stdout.contains("format:         alpaca"), ok.stdout)
+        XCTAssertTrue(ok.stdout.contains("### Response:\n["), ok.stdout)
+        let bad = try run(["data", "inspect", fixtures.appendingPathComponent("bad.jsonl").path, "--model", model])
+        XCTAssertNotEqual(bad.status, 0)
+        XCTAssertTrue(bad.stderr.contains("bad.jsonl:"), bad.stderr)
+    }
+
     func testBadIFTDeviceIsAClearError() throws {
         let r = try run(["bench", "kernels", "--quick", "--kernels", "scale"], env: ["IFT_DEVICE": "gpu0"])
         XCTAssertNotEqual(r.status, 0)
