@@ -47,27 +47,46 @@ public struct LlamaWeights {
             }
             return try backend.tensor(values, shape: shape)
         }
+        return try assemble(c, hasLMHead: gguf.contains(tensor: "output.weight")) { name, shape, qkHeads in
+            try tensor(name.gguf, shape, permuteHeads: qkHeads)
+        }
+    }
+
+    /// A weight's names in llama.cpp's GGUF convention and in Hugging Face's.
+    public struct Names {
+        public let gguf: String
+        public let huggingFace: String
+    }
+
+    /// Builds the weights of a model by asking `load` for each tensor by name and row-major shape
+    /// (with the head count for the query and key projections, whose rows GGUF permutes).
+    static func assemble(
+        _ c: LlamaConfig, hasLMHead: Bool, _ load: (_ name: Names, _ shape: [Int], _ qkHeads: Int?) throws -> Tensor
+    ) throws -> LlamaWeights {
         let d = c.hiddenSize, f = c.intermediateSize
         let qDim = c.headCount * c.headDim, kvDim = c.kvHeadCount * c.headDim
+        func w(_ gguf: String, _ hf: String, _ shape: [Int], qk: Int? = nil) throws -> Tensor {
+            try load(Names(gguf: gguf, huggingFace: hf), shape, qk)
+        }
         var layers: [LlamaLayerWeights] = []
         for i in 0..<c.layerCount {
-            let p = "blk.\(i)."
+            let g = "blk.\(i).", h = "model.layers.\(i)."
             layers.append(
                 LlamaLayerWeights(
-                    attentionNorm: try tensor(p + "attn_norm.weight", [d]),
-                    query: try tensor(p + "attn_q.weight", [qDim, d], permuteHeads: c.headCount),
-                    key: try tensor(p + "attn_k.weight", [kvDim, d], permuteHeads: c.kvHeadCount),
-                    value: try tensor(p + "attn_v.weight", [kvDim, d]),
-                    output: try tensor(p + "attn_output.weight", [d, qDim]),
-                    feedForwardNorm: try tensor(p + "ffn_norm.weight", [d]),
-                    gate: try tensor(p + "ffn_gate.weight", [f, d]),
-                    up: try tensor(p + "ffn_up.weight", [f, d]),
-                    down: try tensor(p + "ffn_down.weight", [d, f])))
+                    attentionNorm: try w(g + "attn_norm.weight", h + "input_layernorm.weight", [d]),
+                    query: try w(g + "attn_q.weight", h + "self_attn.q_proj.weight", [qDim, d], qk: c.headCount),
+                    key: try w(g + "attn_k.weight", h + "self_attn.k_proj.weight", [kvDim, d], qk: c.kvHeadCount),
+                    value: try w(g + "attn_v.weight", h + "self_attn.v_proj.weight", [kvDim, d]),
+                    output: try w(g + "attn_output.weight", h + "self_attn.o_proj.weight", [d, qDim]),
+                    feedForwardNorm: try w(g + "ffn_norm.weight", h + "post_attention_layernorm.weight", [d]),
+                    gate: try w(g + "ffn_gate.weight", h + "mlp.gate_proj.weight", [f, d]),
+                    up: try w(g + "ffn_up.weight", h + "mlp.up_proj.weight", [f, d]),
+                    down: try w(g + "ffn_down.weight", h + "mlp.down_proj.weight", [d, f])))
         }
         return LlamaWeights(
-            tokenEmbedding: try tensor("token_embd.weight", [c.vocabSize, d]),
+            tokenEmbedding: try w("token_embd.weight", "model.embed_tokens.weight", [c.vocabSize, d]),
             layers: layers,
-            outputNorm: try tensor("output_norm.weight", [d]),
-            output: gguf.contains(tensor: "output.weight") ? try tensor("output.weight", [c.vocabSize, d]) : nil)
+            outputNorm: try w("output_norm.weight", "model.norm.weight", [d]),
+            output: hasLMHead ? try w("output.weight", "lm_head.weight", [c.vocabSize, d]) : nil)
     }
 }

@@ -68,29 +68,9 @@ extension LlamaWeights {
             try backend.write(t, from: try file.tensorBytes(name))
             return t
         }
-        let d = c.hiddenSize, f = c.intermediateSize
-        let qDim = c.headCount * c.headDim, kvDim = c.kvHeadCount * c.headDim
-        var layers: [LlamaLayerWeights] = []
-        for i in 0..<c.layerCount {
-            let p = "model.layers.\(i)."
-            layers.append(
-                LlamaLayerWeights(
-                    attentionNorm: try tensor(p + "input_layernorm.weight", [d]),
-                    query: try tensor(p + "self_attn.q_proj.weight", [qDim, d]),
-                    key: try tensor(p + "self_attn.k_proj.weight", [kvDim, d]),
-                    value: try tensor(p + "self_attn.v_proj.weight", [kvDim, d]),
-                    output: try tensor(p + "self_attn.o_proj.weight", [d, qDim]),
-                    feedForwardNorm: try tensor(p + "post_attention_layernorm.weight", [d]),
-                    gate: try tensor(p + "mlp.gate_proj.weight", [f, d]),
-                    up: try tensor(p + "mlp.up_proj.weight", [f, d]),
-                    down: try tensor(p + "mlp.down_proj.weight", [d, f])))
-        }
         let untied = !c.tieWordEmbeddings && shards.contains { $0.contains(tensor: "lm_head.weight") }
-        return LlamaWeights(
-            tokenEmbedding: try tensor("model.embed_tokens.weight", [c.vocabSize, d]),
-            layers: layers,
-            outputNorm: try tensor("model.norm.weight", [d]),
-            output: untied ? try tensor("lm_head.weight", [c.vocabSize, d]) : nil)
+        // Hugging Face checkpoints hold Q/K rows in rotate-half order already: no permutation.
+        return try assemble(c, hasLMHead: untied) { name, shape, _ in try tensor(name.huggingFace, shape) }
     }
 }
 

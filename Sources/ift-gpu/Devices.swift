@@ -47,15 +47,4 @@ func formatBytes(_ n: Int) -> String {
 }
 
 /// `x` with `digits` decimals (no Foundation formatting).
-func format(_ x: Double, _ digits: Int) -> String {
-    guard x.isFinite else { return "\(x)" }
-    var scale = 1.0
-    for _ in 0..<digits { scale *= 10 }
-    let r = (abs(x) * scale).rounded()
-    let whole = Int(r / scale)
-    let frac = Int(r - Double(whole) * scale)
-    let sign = x < 0 && r != 0 ? "-" : ""
-    if digits == 0 { return "\(sign)\(whole)" }
-    let f = String(frac)
-    return "\(sign)\(whole).\(String(repeating: "0", count: digits - f.count))\(f)"
-}
+func format(_ x: Double, _ digits: Int) -> String { ProgressBar.fixed(x, digits) }
