@@ -52,3 +52,13 @@ extension CPUReferenceBackend {
         try Reference.copy(src: UnsafeBufferPointer(try HostTensors.floats(src, name)), dst: try HostTensors.floats(dst, name), desc)
     }
 }
+
+extension CPUReferenceBackend {
+    public func matmulQuantized(_ x: Tensor, _ w: Tensor, _ y: Tensor, _ desc: MatmulDescriptor) throws {
+        try OpChecks.backend([x, w, y], name)
+        try OpChecks.matmulQuantized(x, w, y, desc)
+        try Reference.matmulQuantized(
+            x: UnsafeBufferPointer(try HostTensors.floats(x, name)), w: try HostTensors.bytes(w, name), dtype: w.dtype,
+            y: try HostTensors.floats(y, name), desc)
+    }
+}

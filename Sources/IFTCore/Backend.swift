@@ -32,6 +32,12 @@ public protocol Backend: AnyObject {
     func cast(_ a: Tensor, into out: Tensor) throws
     /// Dequantizes Q8_0, Q4_0, Q4_1, Q4_K or NF4 blocks to f32.
     func dequantize(_ q: Tensor, into out: Tensor) throws
+    /// Fused quantized linear: `y = alpha * x · dequant(w)ᵀ + beta * y` for x f32 `[m, k]`
+    /// (`lda`, `offsetA`), w `[n, k]` in Q8_0, Q4_0, Q4_1, Q4_K or NF4 blocks along k, y f32 `[m, n]`
+    /// (`ldc`, `offsetC`); `desc` has batch 1, `transposeB` and not `transposeA` (see
+    /// `OpChecks.matmulQuantized`). Weights are dequantized bit-identically to `dequantize`, block by
+    /// block, never into a whole f32 matrix; when `beta == 0`, y is not read.
+    func matmulQuantized(_ x: Tensor, _ w: Tensor, _ y: Tensor, _ desc: MatmulDescriptor) throws
 
     // MARK: Llama forward pass
 
@@ -60,6 +66,30 @@ public protocol Backend: AnyObject {
     /// 2-D strided copy of f32 elements (see `CopyDescriptor`); `src` and `dst` may be the same
     /// tensor when the ranges do not overlap.
     func copy(_ src: Tensor, into dst: Tensor, _ desc: CopyDescriptor) throws
+
+    // MARK: Loss and backward pass
+
+    /// Cross-entropy of each row of `logits` (f32 `[rows, vocab]`) against i32 `targets` (`rows`),
+    /// fp32 and max-subtracted: `losses[r] = logsumexp(row) - row[target]` (f32 `[rows]`). With
+    /// `dlogits` (same shape as `logits`; may be `logits` itself, in place),
+    /// `dlogits[r] = scale * (softmax(row) - onehot(target))`: pass `scale = 1 / n` to average over
+    /// the `n` non-ignored targets of a whole (accumulated) batch. A target of -100
+    /// (`OpChecks.ignoreIndex`) gives loss 0 and zero gradients. Any other target outside
+    /// `0..<vocab`: the CPU backends throw (naming the row); Vulkan treats the row as ignored.
+    func crossEntropy(logits: Tensor, targets: Tensor, losses: Tensor, dlogits: Tensor?, scale: Float) throws
+    /// Gradients of `rmsNorm` (`out = weight * (x * rstd)`): with `xh = x * rstd`,
+    /// `dx = rstd * (weight * dy - xh * mean(weight * dy * xh))` per row. `dweight`, when given,
+    /// ACCUMULATES: `dweight += sum over rows of dy * xh` (zero it first for a plain gradient).
+    /// `dx` must not be `x` or `dy`.
+    func rmsNormBackward(x: Tensor, weight: Tensor, dy: Tensor, eps: Float, dx: Tensor, dweight: Tensor?) throws
+    /// Gradients of `swiglu` (`out = silu(gate) * up`): with `s = sigmoid(gate)`,
+    /// `dup = dout * gate * s` and `dgate = dout * up * s * (1 + gate * (1 - s))`, elementwise.
+    /// `dgate` may be `gate` or `dout` and `dup` may be `up`; `dgate` and `dup` must differ.
+    func swigluBackward(gate: Tensor, up: Tensor, dout: Tensor, dgate: Tensor, dup: Tensor) throws
+    /// Gradient of `embedding` for an f32 table: ACCUMULATES `dtable[ids[i], :] += dout[i, :]` in
+    /// the order of `ids` (deterministic; zero `dtable` first for a plain gradient). `dtable` is f32
+    /// `[vocab, dim]`. An id outside `0..<vocab`: the CPU backends throw; Vulkan skips it.
+    func embeddingBackward(ids: Tensor, dout: Tensor, dtable: Tensor) throws
 }
 
 extension Backend {

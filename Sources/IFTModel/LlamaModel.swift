@@ -29,7 +29,7 @@ public final class LlamaModel {
     let ropeTable: Tensor
     /// The LM head as f32 (the tied embedding dequantized once).
     let head: Tensor
-    /// Scratch for a dequantized weight matrix (the largest projection).
+    /// Scratch for a widened f16/bf16 weight matrix (the largest such projection).
     private var weightScratch: Tensor
 
     public init(config: LlamaConfig, weights: LlamaWeights, backend: any Backend, maxPositions: Int? = nil) throws {
@@ -46,8 +46,9 @@ public final class LlamaModel {
             shape: [positions, c.headDim])
         let headSource = weights.output ?? weights.tokenEmbedding
         head = try Self.asFloat(headSource, backend)
+        // Quantized projections go through matmulQuantized; only f16/bf16 ones need the scratch.
         let largest = weights.layers.flatMap { [$0.query, $0.key, $0.value, $0.output, $0.gate, $0.up, $0.down] }
-            .map(\.count).max() ?? 1
+            .filter { $0.dtype == .f16 || $0.dtype == .bf16 }.map(\.count).max() ?? 1
         weightScratch = try backend.makeTensor(shape: [largest], dtype: .f32)
     }
 
@@ -75,27 +76,50 @@ public final class LlamaModel {
     /// `y[T, out] = x[T, in] · Wᵀ` for a weight `W[out, in]` in any stored dtype.
     func linear(_ x: Tensor, _ w: Tensor, into y: Tensor, tokens: Int, accumulate: Bool = false, offsetC: Int = 0, ldc: Int? = nil) throws {
         let (outDim, inDim) = (w.shape[0], w.shape[1])
-        var weight = w
-        if w.dtype != .f32 {
-            // Dequantize (or widen) into scratch viewed as [out, in]: the kernels read the stored blocks.
-            let view = Tensor(shape: [outDim, inDim], dtype: .f32, storage: weightScratch.storage)
-            if w.dtype.isQuantized { try backend.dequantize(w, into: view) } else { try backend.cast(w, into: view) }
-            weight = view
-        }
         var d = MatmulDescriptor(m: tokens, n: outDim, k: inDim, transposeB: true, beta: accumulate ? 1 : 0)
         d.offsetC = offsetC
         d.ldc = ldc ?? outDim
+        if w.dtype.isQuantized {
+            // Fused: the kernels read the stored blocks, no f32 copy of the weight.
+            try backend.matmulQuantized(x, w, y, d)
+            return
+        }
+        var weight = w
+        if w.dtype != .f32 {
+            // Widen into scratch viewed as [out, in].
+            let view = Tensor(shape: [outDim, inDim], dtype: .f32, storage: weightScratch.storage)
+            try backend.cast(w, into: view)  // f16 / bf16
+            weight = view
+        }
         try backend.matmul(x, weight, y, d)
     }
 
     /// Runs `tokens` at positions `cache.length ..< cache.length + tokens.count`, appends their keys
     /// and values to the cache, and returns the logits `[rows, vocab]` of the last `logitRows`
     /// positions (all of them when nil).
-    public func forward(_ tokens: [Int32], cache: KVCache, logitRows: Int? = nil) throws -> Tensor {
+    ///
+    /// Packed rows (several examples in one sequence) pass `positions` (restarting at 0 for each
+    /// example) and `segments` (one id per example): attention then stays inside each example
+    /// (block-diagonal causal), so each example's logits equal those it gets alone. Packing needs an
+    /// empty cache.
+    public func forward(
+        _ tokens: [Int32], cache: KVCache, logitRows: Int? = nil, positions explicitPositions: [Int32]? = nil,
+        segments: [Int32]? = nil
+    ) throws -> Tensor {
         let c = config
         let t = tokens.count
         let start = cache.length
         guard t > 0 else { throw IFTError.invalidArgument("forward needs at least one token") }
+        if let p = explicitPositions, p.count != t {
+            throw IFTError.shapeMismatch("forward: \(p.count) positions for \(t) tokens")
+        }
+        if let p = explicitPositions, let bad = p.first(where: { $0 < 0 || Int($0) >= maxPositions }) {
+            throw IFTError.invalidArgument("position \(bad) is outside the model's context (0..<\(maxPositions))")
+        }
+        if let s = segments {
+            guard s.count == t else { throw IFTError.shapeMismatch("forward: \(s.count) segment ids for \(t) tokens") }
+            guard start == 0 else { throw IFTError.invalidArgument("packed sequences (segments) need an empty KV cache") }
+        }
         guard start + t <= cache.capacity else {
             throw IFTError.invalidArgument("\(start + t) positions exceed the KV cache capacity \(cache.capacity)")
         }
@@ -107,7 +131,12 @@ public final class LlamaModel {
         let ids = try b.makeTensor(shape: [t], dtype: .i32)
         try tokens.withUnsafeBytes { try b.write(ids, from: $0) }
         let positions = try b.makeTensor(shape: [t], dtype: .i32)
-        try (0..<t).map { Int32(start + $0) }.withUnsafeBytes { try b.write(positions, from: $0) }
+        try (explicitPositions ?? (0..<t).map { Int32(start + $0) }).withUnsafeBytes { try b.write(positions, from: $0) }
+        let segmentIDs = try segments.map { s -> Tensor in
+            let tensor = try b.makeTensor(shape: [1, t], dtype: .i32)
+            try s.withUnsafeBytes { try b.write(tensor, from: $0) }
+            return tensor
+        }
 
         let x = try b.makeTensor(shape: [t, d], dtype: .f32)  // the residual stream
         let h = try b.makeTensor(shape: [t, d], dtype: .f32)
@@ -133,7 +162,7 @@ public final class LlamaModel {
             try b.rope(q, positions: positions, table: ropeTable, qRope, into: q)
             try b.rope(k, positions: positions, table: ropeTable, kRope, into: k)
             try b.copy(k, into: cache.keys[i], CopyDescriptor(rows: t, cols: kvDim, dstOffset: start * kvDim))
-            try b.attention(q: q, k: cache.keys[i], v: cache.values[i], into: attn, logSumExp: nil, attention)
+            try b.attention(q: q, k: cache.keys[i], v: cache.values[i], into: attn, logSumExp: nil, segments: segmentIDs, attention)
             try linear(attn, layer.output, into: x, tokens: t, accumulate: true)  // x += attn · Woᵀ
             // MLP block.
             try b.rmsNorm(x, weight: layer.feedForwardNorm, eps: eps, into: h)

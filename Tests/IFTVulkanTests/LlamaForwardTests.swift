@@ -73,6 +73,34 @@ final class LlamaForwardTests: VulkanTestCase {
         }
     }
 
+    /// Packing: examples packed into one row (positions restarting at 0, one segment id each) give
+    /// each example the logits it gets alone, on cpu-ref and vulkan (and so the same per-token loss).
+    func testPackedExamplesGetTheirOwnLogits() throws {
+        let gguf = try Self.tinyModel(seed: 3)
+        var g = SeededGenerator(seed: 8)
+        let examples = [7, 5, 9].map { n in (0..<n).map { _ in Int32(g.next() % 96) } }
+        let packed = examples.flatMap { $0 }
+        let positions = examples.flatMap { e in (0..<e.count).map { Int32($0) } }
+        let segments = examples.enumerated().flatMap { i, e in [Int32](repeating: Int32(i), count: e.count) }
+        for backend in [ref as any Backend, vk as any Backend] {
+            let model = try LlamaModel(gguf: gguf, backend: backend)
+            let all = try backend.floats(
+                try model.forward(packed, cache: try model.makeCache(), positions: positions, segments: segments))
+            let vocab = 96
+            var row = 0
+            var maxAbs: Float = 0
+            for e in examples {
+                let alone = try backend.floats(try model.forward(e, cache: try model.makeCache()))
+                for i in 0..<(e.count * vocab) { maxAbs = max(maxAbs, abs(alone[i] - all[row * vocab + i])) }
+                row += e.count
+            }
+            XCTAssertLessThanOrEqual(maxAbs, 1e-5, "\(backend.name): packed vs alone")
+            // Without segments the later examples would see the earlier ones: the check is not vacuous.
+            let leaky = try backend.floats(try model.forward(packed, cache: try model.makeCache(), positions: positions))
+            XCTAssertGreaterThan(zip(leaky, all).map { abs($0 - $1) }.max() ?? 0, 1e-3)
+        }
+    }
+
     /// SmolLM2-135M-Instruct: cpu-ref against transformers' fp32 logits; cpu and vulkan against cpu-ref.
     func testSmolLM2MatchesTransformers() throws {
         let path = try ModelFixture.smolLM2Path()

@@ -1,0 +1,147 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import IFTCore
+
+/// The loss and backward ops of the `cpu` backend: `Reference`'s formulas split across cores
+/// (rows, elements, or columns for the accumulated gradients, so every accumulation keeps
+/// `cpu-ref`'s order), with SIMD sums where a row is reduced.
+extension CPUBackend {
+    public func crossEntropy(logits: Tensor, targets: Tensor, losses: Tensor, dlogits: Tensor?, scale: Float) throws {
+        try OpChecks.backend([logits, targets, losses] + [dlogits].compactMap { $0 }, name)
+        let (rows, vocab) = try OpChecks.crossEntropy(logits, targets, losses, dlogits, scale)
+        let tb = try HostTensors.ints(targets, name)
+        try Reference.checkCrossEntropyTargets(UnsafeBufferPointer(tb), vocab: vocab)
+        guard rows > 0, let pt = tb.baseAddress else { return }
+        let px = try HostTensors.floatPointer(logits, name)
+        let pl = try HostTensors.floatPointer(losses, name)
+        let pd = try dlogits.map { try HostTensors.floatPointer($0, name) }
+        Parallel.forChunks(rows, grain: max(1, Self.rowGrain(cols: vocab) / 4)) { r in
+            for row in r {
+                let x = px + row * vocab, t = pt[row]
+                let d = pd.map { $0 + row * vocab }
+                if t == OpChecks.ignoreIndex {
+                    pl[row] = 0
+                    d?.update(repeating: 0, count: vocab)
+                    continue
+                }
+                var m = -Float.infinity
+                for j in 0..<vocab { m = max(m, x[j]) }
+                let xt = x[Int(t)]  // read before dlogits (which may be logits) is written
+                var s: Float = 0
+                if let d {
+                    for j in 0..<vocab {
+                        let e = expf(x[j] - m)
+                        d[j] = e
+                        s += e
+                    }
+                    let k = scale / s
+                    for j in 0..<vocab { d[j] *= k }
+                    d[Int(t)] -= scale
+                } else {
+                    for j in 0..<vocab { s += expf(x[j] - m) }
+                }
+                pl[row] = logf(s) - (xt - m)
+            }
+        }
+    }
+
+    /// dx per row (SIMD sums); dweight over column chunks, each adding the rows in order.
+    public func rmsNormBackward(x: Tensor, weight: Tensor, dy: Tensor, eps: Float, dx: Tensor, dweight: Tensor?) throws {
+        try OpChecks.backend([x, weight, dy, dx] + [dweight].compactMap { $0 }, name)
+        let (rows, dim) = try OpChecks.rmsNormBackward(x, weight, dy, eps, dx, dweight)
+        guard rows > 0 else { return }
+        let px = try HostTensors.floatPointer(x, name)
+        let pw = try HostTensors.floatPointer(weight, name)
+        let pdy = try HostTensors.floatPointer(dy, name)
+        let pdx = try HostTensors.floatPointer(dx, name)
+        let rstd = UnsafeMutablePointer<Float>.allocate(capacity: rows)
+        defer { rstd.deallocate() }
+        Parallel.forChunks(rows, grain: Self.rowGrain(cols: dim)) { r in
+            let g = UnsafeMutablePointer<Float>.allocate(capacity: dim)
+            let xh = UnsafeMutablePointer<Float>.allocate(capacity: dim)
+            defer {
+                g.deallocate()
+                xh.deallocate()
+            }
+            for row in r {
+                let xr = px + row * dim, dyr = pdy + row * dim, o = pdx + row * dim
+                let rs = 1 / (Self.sumOfSquares(UnsafePointer(xr), dim) / Float(dim) + eps).squareRoot()
+                rstd[row] = rs
+                for j in 0..<dim {
+                    g[j] = pw[j] * dyr[j]
+                    xh[j] = xr[j] * rs
+                }
+                let mean = Self.rowDot(UnsafePointer(g), UnsafePointer(xh), dim) / Float(dim)
+                for j in 0..<dim { o[j] = rs * (g[j] - xh[j] * mean) }
+            }
+        }
+        guard let dweight else { return }
+        let pdw = try HostTensors.floatPointer(dweight, name)
+        let cols = (dim + 15) / 16
+        Parallel.forChunks(cols, grain: max(1, (Self.elementwiseGrain / 4) / max(1, rows * 16))) { r in
+            let lo = r.lowerBound * 16, hi = min(dim, r.upperBound * 16)
+            for row in 0..<rows {
+                let xr = px + row * dim, dyr = pdy + row * dim, rs = rstd[row]
+                for j in lo..<hi { pdw[j] += dyr[j] * (xr[j] * rs) }
+            }
+        }
+    }
+
+    public func swigluBackward(gate: Tensor, up: Tensor, dout: Tensor, dgate: Tensor, dup: Tensor) throws {
+        try OpChecks.backend([gate, up, dout, dgate, dup], name)
+        try OpChecks.swigluBackward(gate, up, dout, dgate, dup)
+        let pg = try HostTensors.floatPointer(gate, name)
+        let pu = try HostTensors.floatPointer(up, name)
+        let pd = try HostTensors.floatPointer(dout, name)
+        let pdg = try HostTensors.floatPointer(dgate, name)
+        let pdu = try HostTensors.floatPointer(dup, name)
+        Parallel.forChunks(gate.count, grain: Self.elementwiseGrain / 4) { r in
+            for i in r {
+                let g = pg[i], u = pu[i], d = pd[i]
+                let s = 1 / (1 + expf(-g))
+                pdu[i] = d * (g * s)
+                pdg[i] = d * u * s * (1 + g * (1 - s))
+            }
+        }
+    }
+
+    /// Columns are split across cores; each adds the ids' rows in order (bit-identical to `cpu-ref`).
+    public func embeddingBackward(ids: Tensor, dout: Tensor, dtable: Tensor) throws {
+        try OpChecks.backend([ids, dout, dtable], name)
+        let (vocab, dim) = try OpChecks.embeddingBackward(ids, dout, dtable)
+        let ib = try HostTensors.ints(ids, name)
+        try Reference.checkEmbeddingIDs(UnsafeBufferPointer(ib), vocab: vocab)
+        guard let pi = ib.baseAddress, ids.count > 0, dim > 0 else { return }
+        let pd = try HostTensors.floatPointer(dout, name)
+        let pt = try HostTensors.floatPointer(dtable, name)
+        let n = ids.count
+        let cols = (dim + 15) / 16
+        Parallel.forChunks(cols, grain: max(1, (Self.elementwiseGrain / 4) / max(1, n * 16))) { r in
+            let lo = r.lowerBound * 16, hi = min(dim, r.upperBound * 16)
+            for i in 0..<n {
+                let src = pd + i * dim, dst = pt + Int(pi[i]) * dim
+                for j in lo..<hi { dst[j] += src[j] }
+            }
+        }
+    }
+
+    /// A SIMD dot product of `n` floats (8 lanes, then the tail in order).
+    @inline(__always)
+    static func rowDot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ n: Int) -> Float {
+        var acc = SIMD8<Float>()
+        var j = 0
+        while j + 8 <= n {
+            acc += UnsafeRawPointer(a + j).loadUnaligned(as: SIMD8<Float>.self) * UnsafeRawPointer(b + j).loadUnaligned(as: SIMD8<Float>.self)
+            j += 8
+        }
+        var s = acc.sum()
+        while j < n {
+            s += a[j] * b[j]
+            j += 1
+        }
+        return s
+    }
+}
