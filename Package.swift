@@ -26,7 +26,6 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.20.0"),
-        .package(url: "https://github.com/apple/swift-crypto", from: "3.0.0"),
     ],
     targets: [
         .systemLibrary(name: "CVulkan", path: "Sources/CVulkan"),
@@ -48,7 +47,6 @@ let package = Package(
             dependencies: [
                 "IFTCore", "IFTModel", "CZlib",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
-                .product(name: "Crypto", package: "swift-crypto"),
             ],
             path: "Sources/IFTHub"),
         .executableTarget(

@@ -1,5 +1,4 @@
 import AsyncHTTPClient
-import Crypto
 import IFTCore
 import IFTModel
 import NIOCore
@@ -7,17 +6,6 @@ import NIOCore
 #if canImport(Glibc)
 import Glibc
 #endif
-
-/// Incremental SHA-256 with a lowercase hex digest.
-struct SHA256Stream {
-    private var hasher = SHA256()
-
-    mutating func update(_ bytes: UnsafeRawBufferPointer) { hasher.update(bufferPointer: bytes) }
-
-    func finalize() -> String {
-        hasher.finalize().map { b in (b < 16 ? "0" : "") + String(b, radix: 16) }.joined()
-    }
-}
 
 /// SHA-256 of a file's contents.
 func sha256(ofFile path: String) throws -> String {

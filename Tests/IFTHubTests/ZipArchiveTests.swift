@@ -56,6 +56,31 @@ final class ZipArchiveTests: XCTestCase {
         XCTAssertEqual(store.path(of: KnownModel.all[0]), home + "/models/SmolLM2-135M-Instruct.Q4_1.gguf")
     }
 
+    /// Known digests (FIPS 180-4 examples and Python's hashlib), fed whole and in odd-sized pieces.
+    func testSHA256KnownDigests() {
+        let cases: [([UInt8], String)] = [
+            ([], "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"),
+            (Array("abc".utf8), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"),
+            ([UInt8](repeating: UInt8(ascii: "a"), count: 1_000_000), "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0"),
+            ((0..<5).flatMap { _ in (0..<256).map { UInt8($0) } }, "d414b085826eb06778483ba35564dc849e643359f69ed9747878ba6e54985bed"),
+        ]
+        for (bytes, digest) in cases {
+            var whole = SHA256Stream()
+            bytes.withUnsafeBytes { whole.update($0) }
+            XCTAssertEqual(whole.finalize(), digest)
+            var pieces = SHA256Stream()
+            var i = 0
+            var step = 1
+            while i < bytes.count {
+                let n = min(step, bytes.count - i)
+                bytes[i..<(i + n)].withUnsafeBytes { pieces.update($0) }
+                i += n
+                step = step % 97 + 13
+            }
+            XCTAssertEqual(pieces.finalize(), digest)
+        }
+    }
+
     func testSHA256OfAFile() throws {
         // Expected value computed with Python's hashlib.
         let path = fixtures.appendingPathComponent("sample-deflated.bin").path
