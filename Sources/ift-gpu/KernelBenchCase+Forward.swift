@@ -9,6 +9,20 @@ extension KernelBenchCase {
         let d = 576, f = 1536, heads = 9, kvHeads = 3, hd = 64
         let vocab = quick ? 4096 : 49152
         var cases: [KernelBenchCase] = []
+        // Fused quantized linear: decoding (1 token) and a short prompt against a Q4_1 MLP weight.
+        for m in [1, 16] {
+            let desc = MatmulDescriptor(m: m, n: f, k: d, transposeB: true)
+            cases.append(
+                KernelBenchCase(
+                    kernel: "matmul_q q4_1", shape: "\(m)x\(f)x\(d)", work: desc.flops, unit: "GFLOP/s",
+                    setup: { b in
+                        var g = SeededGenerator(seed: 10)
+                        let x = try b.tensor(g.uniformArray(m * d), shape: [m, d])
+                        let w = try b.tensor(bytes: try Reference.quantize(.q4_1, g.uniformArray(f * d)), shape: [f, d], dtype: .q4_1)
+                        let y = try b.makeTensor(shape: [m, f], dtype: .f32)
+                        return { try b.matmulQuantized(x, w, y, desc) }
+                    }))
+        }
         cases.append(
             KernelBenchCase(
                 kernel: "embedding", shape: "\(t) of \(vocab)x\(d)", work: Double(t * d * 8), unit: "GB/s",
