@@ -145,3 +145,47 @@ extension CPUBackend {
         return s
     }
 }
+
+/// The optimizer ops of `cpu`: `cpu-ref`'s per-element AdamW split across cores (bit-identical),
+/// and a sum of squares as pairwise sums of fixed blocks added pairwise (deterministic).
+extension CPUBackend {
+    public func adamw(params: Tensor, grads: Tensor, m: Tensor, v: Tensor, _ h: AdamWParameters) throws {
+        try OpChecks.backend([params, grads, m, v], name)
+        try OpChecks.adamw(params, grads, m, v, h)
+        let c = h.constants
+        let pp = try HostTensors.floatPointer(params, name)
+        let pg = try HostTensors.floatPointer(grads, name)
+        let pm = try HostTensors.floatPointer(m, name)
+        let pv = try HostTensors.floatPointer(v, name)
+        Parallel.forChunks(params.count, grain: Self.elementwiseGrain / 4) { r in
+            for i in r { Reference.adamwElement(&pp[i], pg[i], &pm[i], &pv[i], c) }
+        }
+    }
+
+    public func sumOfSquares(_ x: Tensor, into out: Tensor, accumulate: Bool) throws {
+        try OpChecks.backend([x, out], name)
+        try OpChecks.sumOfSquares(x, out)
+        let n = x.count
+        let px = try HostTensors.floatPointer(x, name)
+        let block = 1 << 16
+        let blocks = (n + block - 1) / block
+        var partials = [Float](repeating: 0, count: blocks)
+        partials.withUnsafeMutableBufferPointer { parts in
+            Parallel.forChunks(blocks, grain: 1) { r in
+                for b in r {
+                    let lo = b * block
+                    parts[b] = Reference.pairwiseSumOfSquares(px + lo, min(block, n - lo))
+                }
+            }
+        }
+        let s = partials.withUnsafeBufferPointer { Self.pairwiseSum($0) }
+        let o = try HostTensors.floatPointer(out, name)
+        o[0] = (accumulate ? o[0] : 0) + s
+    }
+
+    static func pairwiseSum(_ p: UnsafeBufferPointer<Float>) -> Float {
+        if p.count <= 16 { return p.reduce(0, +) }
+        let h = p.count / 2
+        return pairwiseSum(UnsafeBufferPointer(rebasing: p[0..<h])) + pairwiseSum(UnsafeBufferPointer(rebasing: p[h...]))
+    }
+}

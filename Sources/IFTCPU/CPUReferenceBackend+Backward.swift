@@ -37,3 +37,22 @@ extension CPUReferenceBackend {
             vocab: vocab, dim: dim, dtable: try HostTensors.floats(dtable, name))
     }
 }
+
+/// The optimizer ops of `cpu-ref`.
+extension CPUReferenceBackend {
+    public func adamw(params: Tensor, grads: Tensor, m: Tensor, v: Tensor, _ h: AdamWParameters) throws {
+        try OpChecks.backend([params, grads, m, v], name)
+        try OpChecks.adamw(params, grads, m, v, h)
+        try Reference.adamw(
+            params: try HostTensors.floats(params, name), grads: UnsafeBufferPointer(try HostTensors.floats(grads, name)),
+            m: try HostTensors.floats(m, name), v: try HostTensors.floats(v, name), h.constants)
+    }
+
+    public func sumOfSquares(_ x: Tensor, into out: Tensor, accumulate: Bool) throws {
+        try OpChecks.backend([x, out], name)
+        try OpChecks.sumOfSquares(x, out)
+        let s = Reference.sumOfSquares(UnsafeBufferPointer(try HostTensors.floats(x, name)))
+        let o = try HostTensors.floats(out, name)
+        o[0] = (accumulate ? o[0] : 0) + s
+    }
+}

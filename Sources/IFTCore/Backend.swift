@@ -90,6 +90,20 @@ public protocol Backend: AnyObject {
     /// the order of `ids` (deterministic; zero `dtable` first for a plain gradient). `dtable` is f32
     /// `[vocab, dim]`. An id outside `0..<vocab`: the CPU backends throw; Vulkan skips it.
     func embeddingBackward(ids: Tensor, dout: Tensor, dtable: Tensor) throws
+
+    // MARK: Optimizer
+
+    /// One AdamW step (PyTorch's `torch.optim.AdamW`, decoupled weight decay) IN PLACE on f32
+    /// `params`, `m`, `v` from f32 `grads`, all of equal count and four different tensors. Per element,
+    /// in fp32: `g = grads * gradScale`, `m = beta1*m + (1-beta1)*g`, `v = beta2*v + (1-beta2)*g*g`,
+    /// `p = p * (1 - lr*weightDecay)` (the decay first, as PyTorch), then
+    /// `p = p - lr * ((m / (1-beta1^step)) / (sqrt(v / (1-beta2^step)) + eps))`; the per-step
+    /// constants come from `AdamWParameters.constants` (Double on the host), see `AdamWConstants`.
+    func adamw(params: Tensor, grads: Tensor, m: Tensor, v: Tensor, _ h: AdamWParameters) throws
+    /// `out = (accumulate ? out : 0) + sum(x^2)` for f32 `x` and f32 `out` of one element (e.g. the
+    /// squared global gradient norm over many tensors), fp32 with a deterministic tree/pairwise
+    /// summation (no atomics); backends differ only in the summation order.
+    func sumOfSquares(_ x: Tensor, into out: Tensor, accumulate: Bool) throws
 }
 
 extension Backend {
