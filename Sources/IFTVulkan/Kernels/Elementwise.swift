@@ -33,20 +33,23 @@ extension VulkanBackend {
     public func scale(_ a: Tensor, by s: Float, into out: Tensor) throws {
         try OpChecks.backend([a, out], name)
         try OpChecks.scale(a, out)
-        let n = a.count
-        guard n > 0 else { return }
+        try dispatchElementwise("scale", [a, out], writes: [1], push: [s.word])
+    }
+
+    /// Runs an elementwise shader over f32 tensors of the same element count (binding `i` is
+    /// `tensors[i]`), in chunks that fit one binding and start at multiples of 64 elements (aligned
+    /// offsets). The shader's push constants are the chunk's element count, then `push`.
+    func dispatchElementwise(_ shader: String, _ tensors: [Tensor], writes: Set<Int>, push: [UInt32] = []) throws {
+        guard let n = tensors.first?.count, n > 0 else { return }
         let wg = Self.elementwiseWorkgroup
-        let pipeline = try device.pipelines.pipeline("scale", bindings: 2, constants: [UInt32(wg)])
+        let pipeline = try device.pipelines.pipeline(shader, bindings: tensors.count, constants: [UInt32(wg)])
         let chunk = max(64, maxBindingBytes / 4 / 64 * 64)
         var start = 0
         while start < n {
             let len = min(chunk, n - start)
+            let bindings = try tensors.map { try binding($0, byteOffset: start * 4, byteCount: len * 4) }
             try recorder.dispatch(
-                pipeline,
-                bindings: [
-                    try binding(a, byteOffset: start * 4, byteCount: len * 4),
-                    try binding(out, byteOffset: start * 4, byteCount: len * 4),
-                ], writes: [1], push: [UInt32(len), s.word], groups: (gridGroups(len, wg), 1, 1))
+                pipeline, bindings: bindings, writes: writes, push: [UInt32(len)] + push, groups: (gridGroups(len, wg), 1, 1))
             start += len
         }
     }

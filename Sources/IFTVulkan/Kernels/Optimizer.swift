@@ -6,20 +6,7 @@ extension VulkanBackend {
     public func adamw(params: Tensor, grads: Tensor, m: Tensor, v: Tensor, _ h: AdamWParameters) throws {
         try OpChecks.backend([params, grads, m, v], name)
         try OpChecks.adamw(params, grads, m, v, h)
-        let n = params.count
-        guard n > 0 else { return }
-        let wg = Self.elementwiseWorkgroup
-        let pipeline = try device.pipelines.pipeline("adamw", bindings: 4, constants: [UInt32(wg)])
-        let constants = h.constants.words.map(\.word)
-        let chunk = max(64, maxBindingBytes / 4 / 64 * 64)
-        var start = 0
-        while start < n {
-            let len = min(chunk, n - start)
-            let b = try [params, grads, m, v].map { try binding($0, byteOffset: start * 4, byteCount: len * 4) }
-            try recorder.dispatch(
-                pipeline, bindings: b, writes: [0, 2, 3], push: [UInt32(len)] + constants, groups: (gridGroups(len, wg), 1, 1))
-            start += len
-        }
+        try dispatchElementwise("adamw", [params, grads, m, v], writes: [0, 2, 3], push: h.constants.words.map(\.word))
     }
 
     /// Workgroups of the first (partial-sum) pass of `sumOfSquares`, and of the final pass's input.
