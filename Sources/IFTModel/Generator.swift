@@ -26,9 +26,12 @@ public struct Generator {
         self.tokenizer = tokenizer
     }
 
-    /// End-of-generation tokens: the model's EOS ids and the tokenizer's.
+    /// More end-of-generation tokens (e.g. the end-of-text token fine-tuning data ends with).
+    public var additionalStopTokens: Set<Int32> = []
+
+    /// End-of-generation tokens: the model's EOS ids, the tokenizer's, and `additionalStopTokens`.
     public var stopTokens: Set<Int32> {
-        var s = Set(model.config.eosTokenIDs.map { Int32($0) })
+        var s = Set(model.config.eosTokenIDs.map { Int32($0) }).union(additionalStopTokens)
         if let e = tokenizer.eosID { s.insert(e) }
         return s
     }

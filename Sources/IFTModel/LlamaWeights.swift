@@ -8,6 +8,21 @@ public struct LlamaLayerWeights {
     public var query: Tensor, key: Tensor, value: Tensor, output: Tensor
     public var feedForwardNorm: Tensor
     public var gate: Tensor, up: Tensor, down: Tensor
+
+    public init(
+        attentionNorm: Tensor, query: Tensor, key: Tensor, value: Tensor, output: Tensor, feedForwardNorm: Tensor, gate: Tensor,
+        up: Tensor, down: Tensor
+    ) {
+        self.attentionNorm = attentionNorm
+        self.query = query
+        self.key = key
+        self.value = value
+        self.output = output
+        self.feedForwardNorm = feedForwardNorm
+        self.gate = gate
+        self.up = up
+        self.down = down
+    }
 }
 
 /// All weights of a Llama-family model on one backend.
@@ -17,6 +32,13 @@ public struct LlamaWeights {
     public var outputNorm: Tensor
     /// The LM head; nil when tied to the token embedding.
     public var output: Tensor?
+
+    public init(tokenEmbedding: Tensor, layers: [LlamaLayerWeights], outputNorm: Tensor, output: Tensor?) {
+        self.tokenEmbedding = tokenEmbedding
+        self.layers = layers
+        self.outputNorm = outputNorm
+        self.output = output
+    }
 
     /// Loads the weights of a GGUF file (llama.cpp names) onto `backend`. Tensors whose type the
     /// kernels handle are uploaded as stored; others (Q6_K) are dequantized to f32 first. Query and

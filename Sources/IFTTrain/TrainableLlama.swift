@@ -42,6 +42,8 @@ public final class TrainableLlama {
     var head: Tensor
     /// The parameter whose gradient receives the LM head's (the embedding's when tied); nil when frozen.
     var headParameter: Parameter?
+    /// Whether `head` is a separate output weight (untied model).
+    let hasSeparateHead: Bool
     let ropeTable: Tensor
     var activations: Activations?
 
@@ -72,6 +74,7 @@ public final class TrainableLlama {
         let b = backend
         func float(_ t: Tensor) throws -> Tensor { try Self.asFloat(t, b) }
         embedding = mode == .full ? try float(weights.tokenEmbedding) : weights.tokenEmbedding
+        hasSeparateHead = weights.output != nil
         outputNorm = try float(weights.outputNorm)
         head = weights.output != nil ? try float(weights.output!) : (mode == .full ? embedding : try float(weights.tokenEmbedding))
         var params: [Parameter] = []

@@ -93,7 +93,7 @@ public final class Trainer {
     public private(set) var history: [StepMetrics] = []
     public var onStep: ((StepMetrics) -> Void)?
     private var cachedEpoch: (epoch: Int, batches: [Batch])?
-    let stepsPerEpoch: Int
+    public let stepsPerEpoch: Int
 
     public init(
         model: TrainableLlama, options: TrainingOptions, run: JSONObject = JSONObject(), validation: [Batch] = [],

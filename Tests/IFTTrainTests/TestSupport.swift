@@ -6,9 +6,9 @@ import IFTData
 import XCTest
 
 /// A tiny random Llama (GQA, tied embeddings) for gradient and trainer tests.
-func tinyConfig(vocab: Int = 40, tied: Bool = true) -> LlamaConfig {
+func tinyConfig(vocab: Int = 40, tied: Bool = true, hidden: Int = 16, ffn: Int = 24) -> LlamaConfig {
     LlamaConfig(
-        vocabSize: vocab, hiddenSize: 16, intermediateSize: 24, layerCount: 2, headCount: 4, kvHeadCount: 2, headDim: 4,
+        vocabSize: vocab, hiddenSize: hidden, intermediateSize: ffn, layerCount: 2, headCount: 4, kvHeadCount: 2, headDim: hidden / 4,
         ropeTheta: 10_000, rmsNormEps: 1e-5, maxPositions: 32, tieWordEmbeddings: tied)
 }
 

@@ -1,0 +1,200 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import ArgumentParser
+import IFTCore
+import IFTData
+import IFTHub
+import IFTModel
+import IFTTrain
+
+extension Train {
+    /// The run: load, evaluate before, train, evaluate after, export.
+    func train() async throws {
+        let trainingMode = TrainingMode(rawValue: mode)!
+        let store = try ModelStore()
+        var modelPath = model
+        if !fileExistsAt(model), let known = KnownModel.named(model) {
+            modelPath = try await store.pull(known)
+        }
+        modelPath = try store.resolve(modelPath)
+        guard fileExistsAt(data) else {
+            throw ValidationError("dataset '\(data)' does not exist; pass --data FILE (the default data/default/instructions.json is in the repository: run from its root)")
+        }
+        let backend = try backendOptions.makeBackend()
+        let files = try ModelFiles(path: modelPath)
+        let style: PromptStyle
+        switch promptStyle {
+        case "phi3": style = .phi3
+        case "chatml": style = .chatml
+        case "model": style = try .model(of: files.tokenizer)
+        default: style = .alpaca
+        }
+        let prepared = try PreparedData.prepare(
+            path: data, tokenizer: files.tokenizer,
+            options: DataOptions(
+                load: LoadOptions(skipInvalid: skipInvalid), style: style, maxLength: maxLength, maskInstructions: maskInstructions,
+                packing: packing))
+        if prepared.dataset.skippedCount > 0 {
+            print("skipped \(prepared.dataset.skippedCount) bad row(s) of \(data) (--skip-invalid)")
+        }
+        let truncated = prepared.train.filter { $0.count > maxLength + 1 }.count
+        if truncated > 0 {
+            print("warning: \(truncated) of \(prepared.train.count) training examples are longer than --max-length \(maxLength) and are truncated (their responses lose their ends)")
+        }
+        let lora = LoRAConfig(rank: rank, alpha: alpha, dropout: loraDropout, targets: try Projection.parseList(loraTargets), rsLoRA: rslora)
+        print("model:    \(modelPath) (\(files.config.layerCount) layers, d=\(files.config.hiddenSize), vocab \(files.config.vocabSize))")
+        print("backend:  \(backend.name)")
+        print("data:     \(data): \(prepared.train.count) train, \(prepared.validation.count) validation, \(prepared.test.count) test examples; prompt style \(style.name)")
+        let loadStart = ContinuousClock.now
+        let trainable = try TrainableLlama(
+            files: files, backend: backend, mode: trainingMode, lora: trainingMode == .full ? nil : lora, seed: seed,
+            maxPositions: min(files.config.maxPositions, max(maxLength + 1, 2048)))
+        print(
+            "mode:     \(trainingMode.rawValue)" + (trainingMode == .full ? "" : ", rank \(rank), alpha \(alpha), targets \(lora.targets.map(\.rawValue).joined(separator: ","))")
+                + "; \(trainable.trainableCount) trainable parameters; base weights \(ProgressBar.bytes(Double(trainable.baseWeightBytes))) (loaded in \(ProgressBar.fixed(seconds(since: loadStart), 1)) s)")
+
+        var options = TrainingOptions()
+        options.epochs = epochs
+        options.maxSteps = maxSteps
+        options.gradientAccumulation = gradAccum
+        options.learningRate = lr
+        options.warmupSteps = warmup
+        options.schedule = LearningRateSchedule.Kind(rawValue: schedule)!
+        options.weightDecay = weightDecay
+        options.maxGradNorm = maxGradNorm > 0 ? maxGradNorm : nil
+        options.evalEvery = evalEvery
+        options.saveEvery = saveEvery
+        options.outputDirectory = output
+        options.seed = seed
+        var run = JSONObject()
+        run["model"] = .string(modelPath)
+        run["mode"] = .string(trainingMode.rawValue)
+        if trainingMode != .full {
+            run["lora_rank"] = .int(rank)
+            run["lora_alpha"] = .double(Double(alpha))
+            run["lora_targets"] = .string(lora.targets.map(\.rawValue).joined(separator: ","))
+        }
+        run["prompt_style"] = .string(style.name)
+        run["data"] = .string(data)
+        run["max_length"] = .int(maxLength)
+        run["batch_size"] = .int(batchSize)
+        let validation = prepared.batches(prepared.validation, batchSize: batchSize)
+        let trainer = try Trainer(model: trainable, options: options, run: run, validation: validation) { epoch in
+            prepared.batches(prepared.train, batchSize: batchSize, shuffleSeed: seed &+ UInt64(epoch))
+        }
+        if let resume {
+            try trainer.resume(from: resume)
+            print("resumed:  \(resume) at step \(trainer.state.step)")
+        }
+        print("steps:    \(trainer.totalSteps) (\(trainer.stepsPerEpoch) per epoch), batch \(batchSize) x \(gradAccum) accumulation, lr \(lr), warmup \(warmup), \(schedule)")
+
+        let evaluator = ExactMatchEvaluator(
+            tokenizer: files.tokenizer, style: style, examples: Array(prepared.splits.validation.prefix(evalExamples)),
+            maxNewTokens: maxNewTokens)
+        let before = validation.isEmpty ? nil : try trainer.evaluate(validation)
+        var emBefore: ExactMatchEvaluator.Result?
+        if evalExamples > 0 && trainer.state.step == 0 {
+            emBefore = try evaluator.run(try trainable.inferenceModel())
+        }
+        if let before { print("before:   validation loss \(ProgressBar.fixed(before, 4))" + (emBefore.map { ", exact match \($0.summary)" } ?? "")) }
+
+        let start = ContinuousClock.now
+        try trainer.train()
+        let elapsed = seconds(since: start)
+        var after: Double?
+        if !validation.isEmpty { after = try trainer.history.last?.validationLoss ?? trainer.evaluate(validation) }
+        var emAfter: ExactMatchEvaluator.Result?
+        if evalExamples > 0 { emAfter = try evaluator.run(try trainable.inferenceModel()) }
+        let tokens = trainer.history.reduce(0) { $0 + $1.tokens }
+        print("trained:  \(trainer.history.count) steps, \(tokens) tokens in \(ProgressBar.fixed(elapsed, 1)) s (\(Int(Double(tokens) / max(elapsed, 1e-9))) tokens/s); peak memory \(ProgressBar.fixed(Trainer.peakRSSMB(), 0)) MB")
+        if let after { print("after:    validation loss \(ProgressBar.fixed(after, 4))" + (emAfter.map { ", exact match \($0.summary)" } ?? "")) }
+        if let emAfter {
+            for s in emAfter.samples.prefix(3) {
+                print("\n### Instruction:\n\(s.prompt)\n### Expected: \(s.expected)\n### Model:    \(s.generated)  [\(s.correct ? "correct" : "wrong")]")
+            }
+            print("")
+        }
+        if trainingMode != .full {
+            try trainable.exportPEFTAdapter(to: output + "/adapter", baseModel: modelPath)
+        }
+        var summary: [(String, String)] = [
+            ("model", modelPath), ("mode", trainingMode.rawValue), ("backend", backend.name), ("data", data),
+            ("steps", "\(trainer.history.count)"), ("tokens/s", "\(Int(Double(tokens) / max(elapsed, 1e-9)))"),
+        ]
+        if let before { summary.append(("validation loss before", ProgressBar.fixed(before, 4))) }
+        if let after { summary.append(("validation loss after", ProgressBar.fixed(after, 4))) }
+        if let emBefore { summary.append(("exact match before", emBefore.summary)) }
+        if let emAfter { summary.append(("exact match after", emAfter.summary)) }
+        try TrainingReport.write(to: output + "/report.html", title: "ift-gpu train: \(trainingMode.rawValue) on \(data)", history: trainer.history, summary: summary)
+        print("wrote:    \(output)/metrics.jsonl, \(output)/report.html, \(output)/checkpoint" + (trainingMode != .full ? ", \(output)/adapter" : ""))
+    }
+
+    func seconds(since start: ContinuousClock.Instant) -> Double {
+        let d = ContinuousClock.now - start
+        return Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
+    }
+
+    func fileExistsAt(_ path: String) -> Bool { access(path, F_OK) == 0 }
+}
+
+/// Exact-match accuracy of greedy generations against the reference responses.
+struct ExactMatchEvaluator {
+    let tokenizer: Tokenizer
+    let style: PromptStyle
+    let examples: [Example]
+    let maxNewTokens: Int
+
+    struct Sample {
+        var prompt: String
+        var expected: String
+        var generated: String
+        var correct: Bool
+    }
+
+    struct Result {
+        var correct: Int
+        var total: Int
+        var samples: [Sample]
+        var summary: String { "\(correct)/\(total) (\(ProgressBar.fixed(total > 0 ? 100 * Double(correct) / Double(total) : 0, 1))%)" }
+    }
+
+    /// Whitespace-collapsed, case-insensitive comparison, ignoring a final period.
+    static func normalize(_ s: String) -> String {
+        var t = s.split(whereSeparator: { $0 == " " || $0 == "\n" || $0 == "\t" || $0 == "\r" }).joined(separator: " ").lowercased()
+        while t.hasSuffix(".") { t.removeLast() }
+        return t
+    }
+
+    func run(_ model: LlamaModel) throws -> Result {
+        var generator = Generator(model: model, tokenizer: tokenizer)
+        if let eot = tokenizer.id(forToken: "<|endoftext|>") { generator.additionalStopTokens.insert(eot) }
+        var correct = 0
+        var samples: [Sample] = []
+        let bar = ProgressBar(label: "exact match", total: Double(examples.count), rateUnit: "ex/s")
+        for (i, e) in examples.enumerated() {
+            guard case .instruction(let instruction, let input, let output) = e.content else { continue }
+            let prompt = try style.prompt(for: e.content)
+            let ids = tokenizer.encode(prompt, parseSpecial: true)
+            let r = try generator.generate(prompt: ids, maxTokens: maxNewTokens, stop: ["\n###"])
+            let text = r.text.trimmingWhitespace()
+            let ok = Self.normalize(text) == Self.normalize(output)
+            if ok { correct += 1 }
+            samples.append(Sample(prompt: instruction + (input.isEmpty ? "" : "\n" + input), expected: output, generated: text, correct: ok))
+            bar.update(Double(i + 1))
+        }
+        bar.finish()
+        return Result(correct: correct, total: samples.count, samples: samples)
+    }
+}
+
+extension String {
+    func trimmingWhitespace() -> String {
+        var s = Substring(self)
+        while let f = s.first, f.isWhitespace { s.removeFirst() }
+        while let l = s.last, l.isWhitespace { s.removeLast() }
+        return String(s)
+    }
+}

@@ -1,0 +1,89 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import ArgumentParser
+import IFTCore
+#if canImport(Yams)
+import Yams
+#endif
+
+/// `ift-gpu train --config FILE`: a YAML mapping whose keys are `train`'s long option names
+/// (`batch-size` or `batch_size`), turned into command-line arguments placed before the real ones
+/// so that the command line overrides the file. Scalars become `--key value`; booleans become
+/// `--key` / `--no-key`; lists (for `lora-targets`) are joined with commas.
+enum TrainConfigFile {
+    /// Keys a config file may hold: every long option of `train` except `config` itself.
+    static let keys: Set<String> = [
+        "model", "data", "prompt-style", "max-length", "mask-instructions", "packing", "skip-invalid", "mode", "rank",
+        "alpha", "lora-dropout", "lora-targets", "rslora", "epochs", "max-steps", "batch-size", "grad-accum", "lr", "warmup",
+        "schedule", "weight-decay", "max-grad-norm", "eval-every", "eval-examples", "max-new-tokens", "save-every", "output",
+        "resume", "seed", "backend", "device",
+    ]
+    static let flags: Set<String> = ["mask-instructions", "packing", "skip-invalid", "rslora"]
+
+    static func arguments(path: String) throws -> [String] {
+        #if canImport(Yams)
+        let text: String
+        do {
+            text = try readTextFile(path)
+        } catch {
+            throw ValidationError("cannot read config file \(path): \(error)")
+        }
+        let node: Node?
+        do {
+            node = try Yams.compose(yaml: text)
+        } catch let e as YamlError {
+            throw ValidationError("\(path): not valid YAML: \(e)")
+        }
+        guard let node else { return [] }
+        guard let mapping = node.mapping else {
+            throw ValidationError("\(path):\(node.mark.map { "\($0.line)" } ?? "1"): expected a mapping of option names to values (e.g. `lr: 2e-4`)")
+        }
+        var args: [String] = []
+        for (k, v) in mapping {
+            let line = k.mark.map { "\($0.line)" } ?? "?"
+            guard let raw = k.scalar?.string else { throw ValidationError("\(path):\(line): keys must be option names") }
+            let key = raw.replacingUnderscores()
+            guard keys.contains(key) else {
+                throw ValidationError("\(path):\(line): unknown key '\(raw)'; valid keys: \(keys.sorted().joined(separator: ", "))")
+            }
+            if flags.contains(key) {
+                guard let b = v.bool else { throw ValidationError("\(path):\(line): '\(raw)' must be true or false") }
+                args.append(b ? "--\(key)" : "--no-\(key)")
+            } else if let seq = v.sequence {
+                let items = seq.compactMap { $0.scalar?.string }
+                guard items.count == seq.count, !items.isEmpty else {
+                    throw ValidationError("\(path):\(line): '\(raw)' must be a scalar or a list of scalars")
+                }
+                args += ["--\(key)", items.joined(separator: ",")]
+            } else if let s = v.scalar?.string {
+                args += ["--\(key)", s]
+            } else {
+                throw ValidationError("\(path):\(line): '\(raw)' must be a scalar value")
+            }
+        }
+        return args
+        #else
+        throw ValidationError("this ift-gpu was built without YAML support (IFT_NO_YAML); pass the options on the command line instead of --config \(path)")
+        #endif
+    }
+
+    static func readTextFile(_ path: String) throws -> String {
+        guard let f = fopen(path, "rb") else { throw IFTError.file(path: path, location: "open", message: "cannot open") }
+        defer { fclose(f) }
+        var bytes: [UInt8] = []
+        var buf = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let n = fread(&buf, 1, buf.count, f)
+            if n <= 0 { break }
+            bytes.append(contentsOf: buf[0..<n])
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+}
+
+extension String {
+    func replacingUnderscores() -> String { String(map { $0 == "_" ? "-" : $0 }) }
+}
