@@ -13,6 +13,7 @@ import IFTTrain
 extension Train {
     /// The run: load, evaluate before, train, evaluate after, export.
     func train() async throws {
+        setvbuf(stdout, nil, _IOLBF, 0)  // lines interleave with the progress bar on stderr
         let trainingMode = TrainingMode(rawValue: mode)!
         let store = try ModelStore()
         var modelPath = model

@@ -1,0 +1,114 @@
+import ArgumentParser
+import IFTCore
+import IFTData
+import IFTHub
+import IFTModel
+import IFTTrain
+
+struct BenchTrain: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "train",
+        abstract: "Time training steps (full, LoRA or QLoRA) on random data for a model architecture.",
+        discussion: """
+            Builds a random-weight model (SmolLM2-135M's architecture by default: 30 layers, d=576,
+            FFN 1536, 9 heads / 3 KV heads, vocab 49152, tied embeddings) or loads --model, and runs
+            --steps optimizer steps (after --warmup untimed ones) on random tokens, batch x seq per
+            step, every target learned. Prints tokens/s, milliseconds per step and peak memory.
+            `Tools/bench-train.sh` runs this beside PyTorch + peft on the same workload
+            (`Tools/bench-train-torch.py`) and prints the ratio.
+
+            Examples:
+              ift-gpu bench train --backend cpu --mode lora --batch 4 --seq 256 --steps 3
+              ift-gpu bench train --mode qlora --layers 4 --steps 2
+              ift-gpu bench train --backend vulkan --mode full --batch 8 --seq 512 --json
+            """)
+
+    @Option(help: "full, lora or qlora.")
+    var mode: String = "lora"
+
+    @Option(help: "Sequences per step.")
+    var batch: Int = 4
+
+    @Option(help: "Tokens per sequence.")
+    var seq: Int = 256
+
+    @Option(help: "Timed optimizer steps.")
+    var steps: Int = 3
+
+    @Option(help: "Untimed steps first.")
+    var warmup: Int = 1
+
+    @Option(help: "LoRA rank (alpha = 2 x rank), on all seven projections.")
+    var rank: Int = 16
+
+    @Option(help: "A model to load instead of random weights (name, .gguf or Hugging Face directory).")
+    var model: String?
+
+    @Option(help: "Override the number of layers of the random model (a quick run).")
+    var layers: Int?
+
+    @Flag(help: "Print one JSON line.")
+    var json = false
+
+    @OptionGroup var backendOptions: BackendOptions
+
+    func validate() throws {
+        guard TrainingMode(rawValue: mode) != nil else { throw ValidationError("unknown --mode '\(mode)'; choose full, lora or qlora") }
+        guard batch >= 1, seq >= 2, steps >= 1, warmup >= 0, rank >= 1 else {
+            throw ValidationError("--batch, --steps and --rank must be >= 1, --seq >= 2, --warmup >= 0")
+        }
+        if let layers, layers < 1 { throw ValidationError("--layers must be >= 1") }
+        try backendOptions.validate()
+    }
+
+    /// SmolLM2-135M's architecture.
+    static let smolLM2 = LlamaConfig(
+        vocabSize: 49152, hiddenSize: 576, intermediateSize: 1536, layerCount: 30, headCount: 9, kvHeadCount: 3, headDim: 64,
+        ropeTheta: 100_000, rmsNormEps: 1e-5, maxPositions: 8192, tieWordEmbeddings: true)
+
+    func run() throws {
+        let backend = try backendOptions.makeBackend()
+        let m = TrainingMode(rawValue: mode)!
+        let lora = LoRAConfig(rank: rank, alpha: Float(2 * rank), dropout: 0)
+        let model: TrainableLlama
+        if let path = self.model {
+            let files = try ModelFiles(path: try ModelStore().resolve(path))
+            model = try TrainableLlama(files: files, backend: backend, mode: m, lora: lora, maxPositions: seq + 1)
+        } else {
+            var c = Self.smolLM2
+            if let layers { c.layerCount = layers }
+            model = try TrainableLlama(
+                config: c, weights: try LlamaWeights.random(c, on: backend), backend: backend, mode: m, lora: lora, maxPositions: seq + 1)
+        }
+        let c = model.config
+        var rng = SeededGenerator(seed: 1)
+        let n = batch * seq
+        let batchData = Batch(
+            batchSize: batch, length: seq, inputs: (0..<n).map { _ in Int32(rng.next() % UInt64(c.vocabSize)) },
+            targets: (0..<n).map { _ in Int32(rng.next() % UInt64(c.vocabSize)) }, lengths: [Int](repeating: seq, count: batch))
+        let optimizer = try AdamW(backend: backend)
+        var times: [Double] = []
+        var lastLoss = 0.0
+        for i in 0..<(warmup + steps) {
+            let start = ContinuousClock.now
+            try model.zeroGradients()
+            let r = try model.step(batchData, lossScale: 1 / Float(n))
+            try optimizer.step(model.parameters, lr: 1e-4)
+            try backend.synchronize()
+            let d = ContinuousClock.now - start
+            if i >= warmup { times.append(Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18) }
+            lastLoss = r.lossSum / Double(r.tokens)
+        }
+        let mean = times.reduce(0, +) / Double(times.count)
+        let tps = Double(n) / mean
+        let rss = Trainer.peakRSSMB()
+        if json {
+            print(
+                "{\"framework\":\"ift-gpu\",\"backend\":\"\(backend.name)\",\"mode\":\"\(mode)\",\"batch\":\(batch),\"seq\":\(seq),\"layers\":\(c.layerCount),\"tokens_per_s\":\(ProgressBar.fixed(tps, 2)),\"step_ms\":\(ProgressBar.fixed(mean * 1000, 1)),\"peak_rss_mb\":\(ProgressBar.fixed(rss, 0)),\"trainable_params\":\(model.trainableCount),\"base_weight_mb\":\(ProgressBar.fixed(Double(model.baseWeightBytes) / 1e6, 1)),\"loss\":\(ProgressBar.fixed(lastLoss, 4))}")
+        } else {
+            print("bench train: \(mode) on \(backend.name), \(c.layerCount) layers, batch \(batch) x \(seq) tokens, \(model.trainableCount) trainable parameters")
+            print("  \(ProgressBar.fixed(tps, 1)) tokens/s, \(ProgressBar.fixed(mean * 1000, 1)) ms per step (mean of \(steps) after \(warmup) warm-up)")
+            print("  peak memory (process RSS) \(ProgressBar.fixed(rss, 0)) MB; base weights \(ProgressBar.bytes(Double(model.baseWeightBytes))); loss \(ProgressBar.fixed(lastLoss, 4))")
+        }
+    }
+}
