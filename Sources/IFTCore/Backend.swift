@@ -90,6 +90,19 @@ public protocol Backend: AnyObject {
     /// the order of `ids` (deterministic; zero `dtable` first for a plain gradient). `dtable` is f32
     /// `[vocab, dim]`. An id outside `0..<vocab`: the CPU backends throw; Vulkan skips it.
     func embeddingBackward(ids: Tensor, dout: Tensor, dtable: Tensor) throws
+    /// Gradients of `attention` (FlashAttention-2's backward): given the forward's `q`, `k`, `v`,
+    /// `out`, its `logSumExp` (f32 `[batch, heads, queryLength]`), optional `segments`, and `dout`
+    /// (laid out like `out`), OVERWRITES `dq` (laid out like `q`), `dk` and `dv` (laid out like `k`
+    /// and `v`; with grouped-query attention each kv head's gradient sums over its query heads).
+    /// With `P[t, j] = exp(s[t, j] - logSumExp[t])` for allowed keys, `D[t] = dot(dout[t], out[t])`:
+    /// `dv[j] = sum_t P[t,j] dout[t]`, `dS[t,j] = P[t,j] (dot(dout[t], v[j]) - D[t])`,
+    /// `dq[t] = scale * sum_j dS[t,j] k[j]`, `dk[j] = scale * sum_t dS[t,j] q[t]`. Uses the same
+    /// `AttentionDescriptor` as the forward (dq/dk/dv use the q/kv/kv strides and offsets).
+    /// Deterministic (no atomics). A query whose log-sum-exp is `-inf` contributes nothing.
+    func attentionBackward(
+        q: Tensor, k: Tensor, v: Tensor, out: Tensor, dout: Tensor, logSumExp: Tensor, segments: Tensor?,
+        dq: Tensor, dk: Tensor, dv: Tensor, _ desc: AttentionDescriptor
+    ) throws
 
     // MARK: Optimizer
 
