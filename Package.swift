@@ -83,7 +83,7 @@ let package = Package(
         .testTarget(name: "CLITests", dependencies: ["ift-gpu"], path: "Tests/CLITests"),
         .testTarget(
             name: "IFTVulkanTests",
-            dependencies: ["IFTCore", "IFTCPU", "IFTVulkan", "IFTModel", "CShaders"],
+            dependencies: ["IFTCore", "IFTCPU", "IFTVulkan", "IFTModel", "IFTData", "IFTTrain", "CShaders"],
             path: "Tests/IFTVulkanTests"
         ),
     ],
