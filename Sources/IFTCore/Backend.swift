@@ -117,6 +117,16 @@ public protocol Backend: AnyObject {
     /// squared global gradient norm over many tensors), fp32 with a deterministic tree/pairwise
     /// summation (no atomics); backends differ only in the summation order.
     func sumOfSquares(_ x: Tensor, into out: Tensor, accumulate: Bool) throws
+
+    // MARK: Training
+
+    /// Inverted dropout with a counter-based mask: `out[i] = keep(i) ? x[i] / (1 - probability) : 0`
+    /// where `keep(i)` is `Dropout.keeps(seed:index:probability:)` (a hash of the seed and the element
+    /// index, identical on every backend). Applying it with the same seed to a gradient is its
+    /// backward. `probability` in `[0, 1)`; `out` may be `x`. Exactly, in fp32: a kept element is
+    /// `x[i] * Dropout.scale(probability:)` (one rounding) and a dropped one is +0, so all backends
+    /// agree bit for bit. f32 `x` and `out` of equal count (at most 2^32 elements).
+    func dropout(_ x: Tensor, probability: Float, seed: UInt64, into out: Tensor) throws
 }
 
 extension Backend {
