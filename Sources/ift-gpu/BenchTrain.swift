@@ -88,7 +88,7 @@ struct BenchTrain: ParsableCommand {
             targets: (0..<n).map { _ in Int32(rng.next() % UInt64(c.vocabSize)) }, lengths: [Int](repeating: seq, count: batch))
         let optimizer = try AdamW(backend: backend)
         var times: [Double] = []
-        var lastLoss = 0.0
+        var lastLoss = 0.0, firstLoss = 0.0
         for i in 0..<(warmup + steps) {
             let start = ContinuousClock.now
             try model.zeroGradients()
@@ -98,13 +98,14 @@ struct BenchTrain: ParsableCommand {
             let d = ContinuousClock.now - start
             if i >= warmup { times.append(Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18) }
             lastLoss = r.lossSum / Double(r.tokens)
+            if i == 0 { firstLoss = lastLoss }
         }
         let mean = times.reduce(0, +) / Double(times.count)
         let tps = Double(n) / mean
         let rss = Trainer.peakRSSMB()
         if json {
             print(
-                "{\"framework\":\"ift-gpu\",\"backend\":\"\(backend.name)\",\"mode\":\"\(mode)\",\"batch\":\(batch),\"seq\":\(seq),\"layers\":\(c.layerCount),\"tokens_per_s\":\(ProgressBar.fixed(tps, 2)),\"step_ms\":\(ProgressBar.fixed(mean * 1000, 1)),\"peak_rss_mb\":\(ProgressBar.fixed(rss, 0)),\"trainable_params\":\(model.trainableCount),\"base_weight_mb\":\(ProgressBar.fixed(Double(model.baseWeightBytes) / 1e6, 1)),\"loss\":\(ProgressBar.fixed(lastLoss, 4))}")
+                "{\"framework\":\"ift-gpu\",\"backend\":\"\(backend.name)\",\"mode\":\"\(mode)\",\"batch\":\(batch),\"seq\":\(seq),\"layers\":\(c.layerCount),\"tokens_per_s\":\(ProgressBar.fixed(tps, 2)),\"step_ms\":\(ProgressBar.fixed(mean * 1000, 1)),\"peak_rss_mb\":\(ProgressBar.fixed(rss, 0)),\"trainable_params\":\(model.trainableCount),\"base_weight_mb\":\(ProgressBar.fixed(Double(model.baseWeightBytes) / 1e6, 1)),\"first_loss\":\(ProgressBar.fixed(firstLoss, 6)),\"loss\":\(ProgressBar.fixed(lastLoss, 6))}")
         } else {
             print("bench train: \(mode) on \(backend.name), \(c.layerCount) layers, batch \(batch) x \(seq) tokens, \(model.trainableCount) trainable parameters")
             print("  \(ProgressBar.fixed(tps, 1)) tokens/s, \(ProgressBar.fixed(mean * 1000, 1)) ms per step (mean of \(steps) after \(warmup) warm-up)")

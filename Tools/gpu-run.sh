@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# The GPU machine's script (see ../shared/gpu/README.md): run from the repository root there, with
+# .gl/ holding a static, stripped ift-gpu built with
+#   IFT_NO_YAML=1 swift build -c release --static-swift-stdlib --product ift-gpu --scratch-path .build-static
+# and Debian 12's libvulkan1, libopenblas0-pthread, libgfortran5 and libquadmath0 .debs
+# (`apt-get download ...`). It installs nothing else, checks the Vulkan training step against the
+# cpu backend on a small model, times `bench train` on Vulkan for LoRA, QLoRA and full fine-tuning,
+# and runs PyTorch + peft on the same workload in the same call. Results go to $OUT (or ./gpu-out).
+# Test it on lavapipe first: BATCH=1 SEQ=32 LAYERS=2 TORCH=0 Tools/gpu-run.sh
+set -uo pipefail
+cd "$(dirname "$0")/.."
+OUT=${OUT:-gpu-out}
+mkdir -p "$OUT"
+BATCH=${BATCH:-8}; SEQ=${SEQ:-512}; LAYERS=${LAYERS:-30}; TORCH=${TORCH:-1}
+B=.gl/ift-gpu
+if [ -d /usr/local/nvidia ]; then
+    for d in .gl/*.deb; do dpkg -x "$d" / ; done
+    ldconfig
+    export VK_DRIVER_FILES=/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json
+    export LD_LIBRARY_PATH=/usr/lib/x86_64-linux-gnu/openblas-pthread:${LD_LIBRARY_PATH:-}
+    nvidia-smi > "$OUT/nvidia-smi.txt" 2>&1
+fi
+log() { echo "== $*" | tee -a "$OUT/log.txt"; }
+log "devices"
+$B devices 2>&1 | tee "$OUT/devices.txt" | head -20
+log "correctness: first-step loss, vulkan vs cpu (2 layers, random weights)"
+for mode in lora qlora full; do
+    for be in cpu vulkan; do
+        timeout 120 $B bench train --backend $be --mode $mode --layers 2 --batch 2 --seq 128 --steps 2 --json 2>&1 | tail -1 | tee -a "$OUT/check.jsonl"
+    done
+done
+log "bench train on vulkan: batch $BATCH x $SEQ, $LAYERS layers"
+for mode in lora qlora full; do
+    timeout 150 $B bench train --backend vulkan --mode $mode --batch "$BATCH" --seq "$SEQ" --layers "$LAYERS" --steps 3 --warmup 1 --json 2>&1 | tail -2 | tee -a "$OUT/bench.jsonl"
+done
+log "matmul kernels on vulkan"
+timeout 90 $B bench kernels --kernels matmul --backends vulkan --repeat 3 2>&1 | tail -12 | tee "$OUT/kernels.txt"
+if [ "$TORCH" = 1 ]; then
+    log "PyTorch + peft, same workload (fp32, as ift-gpu)"
+    for mode in lora full; do
+        for dt in fp32; do
+            timeout 120 python3 Tools/bench-train-torch.py --device cuda --mode $mode --dtype $dt --batch "$BATCH" --seq "$SEQ" --layers "$LAYERS" --steps 5 --warmup 2 2>&1 | tail -1 | tee -a "$OUT/torch.jsonl"
+        done
+    done
+fi
+log "done"
