@@ -2,8 +2,9 @@
 # The GPU machine's script (see ../shared/gpu/README.md): run from the repository root there, with
 # .gl/ holding a static, stripped ift-gpu built with
 #   IFT_NO_YAML=1 swift build -c release --static-swift-stdlib --product ift-gpu --scratch-path .build-static
-# and Debian 12's libvulkan1, libopenblas0-pthread, libgfortran5 and libquadmath0 .debs
-# (`apt-get download ...`). It installs nothing else, checks the Vulkan training step against the
+# and Debian 12's loaders as .debs (`cd .gl && apt-get download libvulkan1 libegl1 libglvnd0
+# libopengl0 libgl1 libglx0 libgles2`; without glvnd the NVIDIA ICD returns no vkCreateInstance).
+# The machine has OpenBLAS already. It installs nothing else, checks the Vulkan training step against the
 # cpu backend on a small model, times `bench train` on Vulkan for LoRA, QLoRA and full fine-tuning,
 # and runs PyTorch + peft on the same workload in the same call. Results go to $OUT (or ./gpu-out).
 # Test it on lavapipe first: BATCH=1 SEQ=32 LAYERS=2 TORCH=0 Tools/gpu-run.sh
@@ -17,7 +18,7 @@ if [ -d /usr/local/nvidia ]; then
     for d in .gl/*.deb; do dpkg -x "$d" / ; done
     ldconfig
     export VK_DRIVER_FILES=/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json
-    export LD_LIBRARY_PATH=/usr/lib/x86_64-linux-gnu/openblas-pthread:${LD_LIBRARY_PATH:-}
+    export __EGL_VENDOR_LIBRARY_FILENAMES=/usr/local/nvidia/share/glvnd/egl_vendor.d/10_nvidia.json
     nvidia-smi > "$OUT/nvidia-smi.txt" 2>&1
 fi
 log() { echo "== $*" | tee -a "$OUT/log.txt"; }
@@ -26,21 +27,21 @@ $B devices 2>&1 | tee "$OUT/devices.txt" | head -20
 log "correctness: first-step loss, vulkan vs cpu (2 layers, random weights)"
 for mode in lora qlora full; do
     for be in cpu vulkan; do
-        timeout 120 $B bench train --backend $be --mode $mode --layers 2 --batch 2 --seq 128 --steps 2 --json 2>&1 | tail -1 | tee -a "$OUT/check.jsonl"
+        timeout 60 $B bench train --backend $be --mode $mode --layers 2 --batch 2 --seq 128 --steps 2 --json 2>&1 | tail -1 | tee -a "$OUT/check.jsonl"
     done
 done
 log "bench train on vulkan: batch $BATCH x $SEQ, $LAYERS layers"
 for mode in lora qlora full; do
-    timeout 150 $B bench train --backend vulkan --mode $mode --batch "$BATCH" --seq "$SEQ" --layers "$LAYERS" --steps 3 --warmup 1 --json 2>&1 | tail -2 | tee -a "$OUT/bench.jsonl"
+    timeout 90 $B bench train --backend vulkan --mode $mode --batch "$BATCH" --seq "$SEQ" --layers "$LAYERS" --steps 3 --warmup 1 --json 2>&1 | tail -2 | tee -a "$OUT/bench.jsonl"
 done
-log "matmul kernels on vulkan"
-timeout 90 $B bench kernels --kernels matmul --backends vulkan --repeat 3 2>&1 | tail -12 | tee "$OUT/kernels.txt"
 if [ "$TORCH" = 1 ]; then
     log "PyTorch + peft, same workload (fp32, as ift-gpu)"
     for mode in lora full; do
         for dt in fp32; do
-            timeout 120 python3 Tools/bench-train-torch.py --device cuda --mode $mode --dtype $dt --batch "$BATCH" --seq "$SEQ" --layers "$LAYERS" --steps 5 --warmup 2 2>&1 | tail -1 | tee -a "$OUT/torch.jsonl"
+            timeout 90 python3 Tools/bench-train-torch.py --device cuda --mode $mode --dtype $dt --batch "$BATCH" --seq "$SEQ" --layers "$LAYERS" --steps 5 --warmup 2 2>&1 | tail -1 | tee -a "$OUT/torch.jsonl"
         done
     done
 fi
+log "matmul kernels on vulkan"
+timeout 60 $B bench kernels --kernels matmul --backends vulkan --repeat 3 2>&1 | tail -12 | tee "$OUT/kernels.txt"
 log "done"
