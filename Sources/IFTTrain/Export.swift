@@ -44,8 +44,9 @@ extension TrainableLlama {
 
     /// Writes the adapter as PEFT does (`adapter_model.safetensors` with
     /// `base_model.model.` names and `adapter_config.json`) into `directory`, atomically per file.
-    /// `baseModel` is recorded as `base_model_name_or_path`.
-    public func exportPEFTAdapter(to directory: String, baseModel: String) throws {
+    /// `baseModel` is recorded as `base_model_name_or_path`; `ift_gpu.json` beside them records the
+    /// prompt style the adapter was trained with (and the mode), which PEFT's files have no place for.
+    public func exportPEFTAdapter(to directory: String, baseModel: String, promptStyle: String? = nil) throws {
         guard let lora else { throw IFTError.invalidArgument("export: full fine-tuning has no LoRA adapter to export") }
         var w = SafetensorsWriter()
         w.metadata = [("format", "pt")]
@@ -69,5 +70,12 @@ extension TrainableLlama {
         try FileSystem.makeDirectories(directory)
         try AtomicFileWriter.write(to: directory + "/adapter_model.safetensors") { try $0.write(w.serialized()) }
         try AtomicFileWriter.write(to: directory + "/adapter_config.json") { try $0.write(Array((text + "\n").utf8)) }
+        var info = JSONObject()
+        info["base_model"] = .string(baseModel)
+        info["mode"] = .string(mode.rawValue)
+        info["prompt_style"] = promptStyle.map { .string($0) } ?? .null
+        var infoText = ""
+        JSONValue.object(info).write(to: &infoText)
+        try AtomicFileWriter.write(to: directory + "/ift_gpu.json") { try $0.write(Array((infoText + "\n").utf8)) }
     }
 }

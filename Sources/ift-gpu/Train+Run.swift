@@ -119,7 +119,7 @@ extension Train {
             print("")
         }
         if trainingMode != .full {
-            try trainable.exportPEFTAdapter(to: output + "/adapter", baseModel: modelPath)
+            try trainable.exportPEFTAdapter(to: output + "/adapter", baseModel: modelPath, promptStyle: style.name)
         }
         var summary: [(String, String)] = [
             ("model", modelPath), ("mode", trainingMode.rawValue), ("backend", backend.name), ("data", data),

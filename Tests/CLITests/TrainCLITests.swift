@@ -74,9 +74,13 @@ extension CLITests {
         XCTAssertTrue(r.stdout.contains("rank 4") && r.stdout.contains("q_proj,v_proj"), r.stdout)
         XCTAssertTrue(r.stdout.contains("validation loss"), r.stdout)
         let fm = FileManager.default
-        for f in ["metrics.jsonl", "report.html", "checkpoint/state.json", "adapter/adapter_model.safetensors", "adapter/adapter_config.json"] {
+        for f in ["metrics.jsonl", "report.html", "checkpoint/state.json", "adapter/adapter_model.safetensors", "adapter/adapter_config.json", "adapter/ift_gpu.json"] {
             XCTAssertTrue(fm.fileExists(atPath: out + "/" + f), "missing \(f)")
         }
+        let info = try String(contentsOfFile: out + "/adapter/ift_gpu.json", encoding: .utf8)
+        XCTAssertTrue(info.contains("\"prompt_style\":\"alpaca\""), info)
+        let state = try String(contentsOfFile: out + "/checkpoint/state.json", encoding: .utf8)
+        XCTAssertTrue(state.contains("\"prompt_style\":\"alpaca\""), state)
         let ckpt = try Data(contentsOf: URL(fileURLWithPath: out + "/checkpoint/trainable.safetensors"))
         r = try run(["train", "--config", tmp + "/train.yaml", "--max-steps", "3", "--resume", out + "/checkpoint"] + common, env: ["IFT_HOME": tmp])
         XCTAssertEqual(r.status, 0, r.stderr + r.stdout)
