@@ -60,7 +60,8 @@ public final class LlamaModel {
             maxPositions: maxPositions)
     }
 
-    static func asFloat(_ t: Tensor, _ backend: any Backend) throws -> Tensor {
+    /// `t` as f32: itself, or dequantized / widened into a new tensor.
+    public static func asFloat(_ t: Tensor, _ backend: any Backend) throws -> Tensor {
         if t.dtype == .f32 { return t }
         let out = try backend.makeTensor(shape: t.shape, dtype: .f32)
         if t.dtype.isQuantized { try backend.dequantize(t, into: out) } else { try backend.cast(t, into: out) }

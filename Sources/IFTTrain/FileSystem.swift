@@ -6,7 +6,7 @@ import Darwin
 import IFTCore
 
 /// Small POSIX file helpers (no Foundation).
-enum FileSystem {
+public enum FileSystem {
     static func exists(_ path: String) -> Bool { access(path, F_OK) == 0 }
 
     static func isDirectory(_ path: String) -> Bool {
@@ -42,7 +42,8 @@ enum FileSystem {
         rmdir(path)
     }
 
-    static func readText(_ path: String) throws -> String {
+    /// The whole file as UTF-8 text.
+    public static func readText(_ path: String) throws -> String {
         guard let f = fopen(path, "rb") else {
             throw IFTError.file(path: path, location: "open", message: String(cString: strerror(errno)))
         }

@@ -4,10 +4,12 @@ import IFTModel
 /// A self-contained HTML page with the loss curves of a run (inline SVG, no scripts), written
 /// next to `metrics.jsonl` so a person can look instead of read.
 public enum TrainingReport {
-    public static func html(title: String, history: [StepMetrics], summary: [(String, String)]) -> String {
+    /// `initialValidationLoss` (before the first step) is drawn at step 0.
+    public static func html(title: String, history: [StepMetrics], summary: [(String, String)], initialValidationLoss: Double? = nil) -> String {
         let w = 760.0, h = 320.0, left = 60.0, right = 20.0, top = 20.0, bottom = 40.0
         let train = history.map { (Double($0.step), $0.loss) }.filter { $0.1.isFinite }
-        let val = history.compactMap { m in m.validationLoss.map { (Double(m.step), $0) } }.filter { $0.1.isFinite }
+        let val = ((initialValidationLoss.map { [(0.0, $0)] } ?? []) + history.compactMap { m in m.validationLoss.map { (Double(m.step), $0) } })
+            .filter { $0.1.isFinite }
         let all = train + val
         let maxStep = max(1, all.map(\.0).max() ?? 1)
         let lo = all.map(\.1).min() ?? 0, hi = all.map(\.1).max() ?? 1
@@ -62,8 +64,10 @@ public enum TrainingReport {
     }
 
     /// Writes the report atomically.
-    public static func write(to path: String, title: String, history: [StepMetrics], summary: [(String, String)]) throws {
-        let text = html(title: title, history: history, summary: summary)
+    public static func write(
+        to path: String, title: String, history: [StepMetrics], summary: [(String, String)], initialValidationLoss: Double? = nil
+    ) throws {
+        let text = html(title: title, history: history, summary: summary, initialValidationLoss: initialValidationLoss)
         try AtomicFileWriter.write(to: path) { try $0.write(Array(text.utf8)) }
     }
 }

@@ -173,12 +173,7 @@ public final class TrainableLlama {
     /// The parameter named `name`, if trainable.
     public func parameter(named name: String) -> Parameter? { parameters.first { $0.name == name } }
 
-    static func asFloat(_ t: Tensor, _ backend: any Backend) throws -> Tensor {
-        if t.dtype == .f32 { return t }
-        let out = try backend.makeTensor(shape: t.shape, dtype: .f32)
-        if t.dtype.isQuantized { try backend.dequantize(t, into: out) } else { try backend.cast(t, into: out) }
-        return out
-    }
+    static func asFloat(_ t: Tensor, _ backend: any Backend) throws -> Tensor { try LlamaModel.asFloat(t, backend) }
 
     /// QLoRA's frozen base: 4-bit blocks the kernels read (Q4_0, Q4_1, Q4_K, NF4) are kept as they
     /// are; anything else becomes NF4 (blocks of 64 along the input dimension).

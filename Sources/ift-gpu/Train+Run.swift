@@ -129,7 +129,8 @@ extension Train {
         if let after { summary.append(("validation loss after", ProgressBar.fixed(after, 4))) }
         if let emBefore { summary.append(("exact match before", emBefore.summary)) }
         if let emAfter { summary.append(("exact match after", emAfter.summary)) }
-        try TrainingReport.write(to: output + "/report.html", title: "ift-gpu train: \(trainingMode.rawValue) on \(data)", history: trainer.history, summary: summary)
+        try TrainingReport.write(to: output + "/report.html", title: "ift-gpu train: \(trainingMode.rawValue) on \(data)", history: trainer.history, summary: summary,
+            initialValidationLoss: trainer.state.step == trainer.history.count ? before : nil)
         print("wrote:    \(output)/metrics.jsonl, \(output)/report.html, \(output)/checkpoint" + (trainingMode != .full ? ", \(output)/adapter" : ""))
     }
 

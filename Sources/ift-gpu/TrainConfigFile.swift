@@ -5,6 +5,7 @@ import Darwin
 #endif
 import ArgumentParser
 import IFTCore
+import IFTTrain
 #if canImport(Yams)
 import Yams
 #endif
@@ -27,7 +28,7 @@ enum TrainConfigFile {
         #if canImport(Yams)
         let text: String
         do {
-            text = try readTextFile(path)
+            text = try FileSystem.readText(path)
         } catch {
             throw ValidationError("cannot read config file \(path): \(error)")
         }
@@ -68,19 +69,6 @@ enum TrainConfigFile {
         #else
         throw ValidationError("this ift-gpu was built without YAML support (IFT_NO_YAML); pass the options on the command line instead of --config \(path)")
         #endif
-    }
-
-    static func readTextFile(_ path: String) throws -> String {
-        guard let f = fopen(path, "rb") else { throw IFTError.file(path: path, location: "open", message: "cannot open") }
-        defer { fclose(f) }
-        var bytes: [UInt8] = []
-        var buf = [UInt8](repeating: 0, count: 65536)
-        while true {
-            let n = fread(&buf, 1, buf.count, f)
-            if n <= 0 { break }
-            bytes.append(contentsOf: buf[0..<n])
-        }
-        return String(decoding: bytes, as: UTF8.self)
     }
 }
 

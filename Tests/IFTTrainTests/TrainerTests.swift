@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import Foundation
 import IFTCPU
 import IFTCore
 import IFTData
@@ -121,6 +122,19 @@ final class TrainerTests: XCTestCase {
             XCTAssertNotNil(last[key], "metrics.jsonl lacks \(key)")
         }
         XCTAssertLessThan(t.history.last!.loss, t.history.first!.loss, "loss decreases on this tiny problem")
+    }
+
+    func testReportDrawsBothCurves() {
+        let h = (1...4).map { i in
+            StepMetrics(
+                step: i, epoch: 0, loss: 3 - Double(i) * 0.5, learningRate: 1e-3, gradNorm: 1, tokens: 10, tokensPerSecond: 5,
+                elapsedSeconds: 1, peakMemoryMB: 1, validationLoss: i == 4 ? 1.2 : nil)
+        }
+        let html = TrainingReport.html(title: "a <b> & c", history: h, summary: [("k", "v<")], initialValidationLoss: 2.9)
+        XCTAssertTrue(html.contains("a &lt;b&gt; &amp; c"))
+        XCTAssertTrue(html.contains("v&lt;"))
+        XCTAssertEqual(html.components(separatedBy: "<polyline").count - 1, 2, "training and validation curves")
+        XCTAssertEqual(html.components(separatedBy: "<circle").count - 1, 2, "validation points at steps 0 and 4")
     }
 
     func testScheduleMatchesHuggingFace() {
