@@ -231,3 +231,10 @@ public struct MatmulDescriptor: Sendable, Equatable {
         }
     }
 }
+
+/// A backend whose tensors live in device memory it can account for (Vulkan): training metrics and
+/// benchmarks report its peak next to the process's resident memory.
+public protocol DeviceMemoryReporting {
+    /// Most bytes of tensor memory in use at once so far.
+    var peakDeviceBytes: Int { get }
+}

@@ -46,6 +46,8 @@ public struct StepMetrics: Sendable {
     public var tokensPerSecond: Double
     public var elapsedSeconds: Double
     public var peakMemoryMB: Double
+    /// Peak device (Vulkan) tensor memory, when the backend reports it.
+    public var peakDeviceMB: Double?
     public var validationLoss: Double?
 
     var json: String {
@@ -59,6 +61,7 @@ public struct StepMetrics: Sendable {
         o["tokens_per_s"] = .double(tokensPerSecond)
         o["elapsed_s"] = .double(elapsedSeconds)
         o["peak_rss_mb"] = .double(peakMemoryMB)
+        if let d = peakDeviceMB { o["peak_device_mb"] = .double(d) }
         if let v = validationLoss { o["val_loss"] = .double(v) }
         var s = ""
         JSONValue.object(o).write(to: &s)
@@ -205,7 +208,8 @@ public final class Trainer {
         let seconds = Self.seconds(ContinuousClock.now - start)
         return StepMetrics(
             step: state.step, epoch: state.epoch, loss: loss, learningRate: lr, gradNorm: Double(norm), tokens: tokens,
-            tokensPerSecond: Double(tokens) / max(seconds, 1e-9), elapsedSeconds: 0, peakMemoryMB: Self.peakRSSMB())
+            tokensPerSecond: Double(tokens) / max(seconds, 1e-9), elapsedSeconds: 0, peakMemoryMB: Self.peakRSSMB(),
+            peakDeviceMB: (model.backend as? DeviceMemoryReporting).map { Double($0.peakDeviceBytes) / 1_048_576 })
     }
 
     var lastCheckpoint: String? {

@@ -110,7 +110,8 @@ extension Train {
         var emAfter: ExactMatchEvaluator.Result?
         if evalExamples > 0 { emAfter = try evaluator.run(try trainable.inferenceModel()) }
         let tokens = trainer.history.reduce(0) { $0 + $1.tokens }
-        print("trained:  \(trainer.history.count) steps, \(tokens) tokens in \(ProgressBar.fixed(elapsed, 1)) s (\(Int(Double(tokens) / max(elapsed, 1e-9))) tokens/s); peak memory \(ProgressBar.fixed(Trainer.peakRSSMB(), 0)) MB")
+        print("trained:  \(trainer.history.count) steps, \(tokens) tokens in \(ProgressBar.fixed(elapsed, 1)) s (\(Int(Double(tokens) / max(elapsed, 1e-9))) tokens/s); peak memory \(ProgressBar.fixed(Trainer.peakRSSMB(), 0)) MB"
+            + ((backend as? DeviceMemoryReporting).map { ", device tensors \(ProgressBar.fixed(Double($0.peakDeviceBytes) / 1_048_576, 0)) MB" } ?? ""))
         if let after { print("after:    validation loss \(ProgressBar.fixed(after, 4))" + (emAfter.map { ", exact match \($0.summary)" } ?? "")) }
         if let emAfter {
             for s in emAfter.samples.prefix(3) {

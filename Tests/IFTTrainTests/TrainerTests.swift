@@ -128,7 +128,7 @@ final class TrainerTests: XCTestCase {
         let h = (1...4).map { i in
             StepMetrics(
                 step: i, epoch: 0, loss: 3 - Double(i) * 0.5, learningRate: 1e-3, gradNorm: 1, tokens: 10, tokensPerSecond: 5,
-                elapsedSeconds: 1, peakMemoryMB: 1, validationLoss: i == 4 ? 1.2 : nil)
+                elapsedSeconds: 1, peakMemoryMB: 1, peakDeviceMB: nil, validationLoss: i == 4 ? 1.2 : nil)
         }
         let html = TrainingReport.html(title: "a <b> & c", history: h, summary: [("k", "v<")], initialValidationLoss: 2.9)
         XCTAssertTrue(html.contains("a &lt;b&gt; &amp; c"))
