@@ -3,9 +3,12 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import CBLAS
 import IFTCore
 
-/// `attentionBackward` on the `cpu` backend: `Reference.attentionBackward`'s formulas in two
+/// `attentionBackward` on the `cpu` backend: normally `attentionBackwardBLAS` (score tiles and the
+/// five products by sgemm). For degenerate shapes (no queries or keys), the per-row form:
+/// `Reference.attentionBackward`'s formulas in two
 /// parallel passes with SIMD dot products. Pass 1 splits queries (batch x heads x queryLength)
 /// across cores: each computes its `D = dot(dout, out)` and its dq row over the allowed keys.
 /// Pass 2 splits keys (batch x kvHeads x keyLength): each key sums dk and dv over the queries of
@@ -31,6 +34,10 @@ extension CPUBackend {
         let pdk = try HostTensors.floatPointer(dk, name)
         let pdv = try HostTensors.floatPointer(dv, name)
         let ps = try segments.map { try HostTensors.ints($0, name).baseAddress! }
+        if T > 0, S > 0, hd > 0, max(T, S, hd, d.qRowStride, d.kvRowStride, d.outRowStride) <= Int(Int32.max) {
+            Self.attentionBackwardBLAS(pq, pk, pv, po, pdo, pl, ps, pdq, pdk, pdv, d)
+            return
+        }
         let queries = d.batch * H * T
         let delta = UnsafeMutablePointer<Float>.allocate(capacity: max(1, queries))
         defer { delta.deallocate() }
@@ -96,6 +103,83 @@ extension CPUBackend {
                     }
                 }
                 for e in 0..<hd { dkr[e] *= d.scale }
+            }
+        }
+    }
+
+    /// The matmul form (FlashAttention's backward with the whole score tile in memory), per
+    /// (batch, head): `S = Q Kᵀ` and `dP = dO Vᵀ` by sgemm; per row `P = exp(scale S - lse)` on the
+    /// allowed keys (0 elsewhere), `dS = P (dP - D)`; then `dQ = scale dS K`, and over the heads of a
+    /// kv group `dK (+)= scale dSᵀ Q`, `dV (+)= Pᵀ dO` by sgemm.
+    static func attentionBackwardBLAS(
+        _ pq: UnsafeMutablePointer<Float>, _ pk: UnsafeMutablePointer<Float>, _ pv: UnsafeMutablePointer<Float>,
+        _ po: UnsafeMutablePointer<Float>, _ pdo: UnsafeMutablePointer<Float>, _ pl: UnsafeMutablePointer<Float>,
+        _ ps: UnsafeMutablePointer<Int32>?, _ pdq: UnsafeMutablePointer<Float>, _ pdk: UnsafeMutablePointer<Float>,
+        _ pdv: UnsafeMutablePointer<Float>, _ d: AttentionDescriptor
+    ) {
+        let hd = d.headDim, S = d.keyLength, T = d.queryLength, H = d.heads, group = d.groupSize
+        let tile = UnsafeMutablePointer<Float>.allocate(capacity: 2 * T * S)
+        defer { tile.deallocate() }
+        let P = tile, dS = tile + T * S
+        let bT = blasint(T), bS = blasint(S), bH = blasint(hd)
+        let ldq = blasint(d.qRowStride), ldkv = blasint(d.kvRowStride), ldo = blasint(d.outRowStride)
+        for b in 0..<d.batch {
+            for h in 0..<H {
+                let g = h / group
+                let q = pq + d.qOffset + b * d.qBatchStride + h * hd
+                let k = pk + d.kOffset + b * d.kvBatchStride + g * hd
+                let v = pv + d.vOffset + b * d.kvBatchStride + g * hd
+                let o = po + d.outOffset + b * d.outBatchStride + h * hd
+                let dO = pdo + d.outOffset + b * d.outBatchStride + h * hd
+                let dq = pdq + d.qOffset + b * d.qBatchStride + h * hd
+                let dk = pdk + d.kOffset + b * d.kvBatchStride + g * hd
+                let dv = pdv + d.vOffset + b * d.kvBatchStride + g * hd
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, bT, bS, bH, 1, q, ldq, k, ldkv, 0, P, bS)
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, bT, bS, bH, 1, dO, ldo, v, ldkv, 0, dS, bS)
+                let lseBase = pl + (b * H + h) * T
+                let seg = ps.map { $0 + b * S }
+                Parallel.forChunks(T, grain: max(1, (1 << 14) / S)) { r in
+                    for t in r {
+                        let pr = P + t * S, dr = dS + t * S
+                        let lse = lseBase[t]
+                        if lse == -.infinity {
+                            pr.update(repeating: 0, count: S)
+                            dr.update(repeating: 0, count: S)
+                            continue
+                        }
+                        let row = t * d.outRowStride
+                        let D = Self.dot(UnsafePointer(dO + row), UnsafePointer(o + row), hd)
+                        let p = t + d.queryOffset
+                        let keys = d.causal ? max(0, min(S, p + 1)) : S
+                        if let seg {
+                            let mine = seg[p]
+                            for j in 0..<keys {
+                                if seg[j] == mine {
+                                    let w = expf(pr[j] * d.scale - lse)
+                                    pr[j] = w
+                                    dr[j] = w * (dr[j] - D)
+                                } else {
+                                    pr[j] = 0
+                                    dr[j] = 0
+                                }
+                            }
+                        } else {
+                            for j in 0..<keys {
+                                let w = expf(pr[j] * d.scale - lse)
+                                pr[j] = w
+                                dr[j] = w * (dr[j] - D)
+                            }
+                        }
+                        if keys < S {
+                            (pr + keys).update(repeating: 0, count: S - keys)
+                            (dr + keys).update(repeating: 0, count: S - keys)
+                        }
+                    }
+                }
+                let beta: Float = h % group == 0 ? 0 : 1
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, bT, bH, bS, d.scale, dS, bS, k, ldkv, 0, dq, ldq)
+                cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, bS, bH, bT, d.scale, dS, bS, q, ldq, beta, dk, ldkv)
+                cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, bS, bH, bT, 1, P, bS, dO, ldo, beta, dv, ldkv)
             }
         }
     }

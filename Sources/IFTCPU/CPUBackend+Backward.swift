@@ -146,8 +146,9 @@ extension CPUBackend {
     }
 }
 
-/// The optimizer ops of `cpu`: `cpu-ref`'s per-element AdamW split across cores (bit-identical),
-/// and a sum of squares as pairwise sums of fixed blocks added pairwise (deterministic).
+/// The optimizer ops of `cpu`: `cpu-ref`'s per-element AdamW split across cores and 8 SIMD lanes
+/// (bit-identical), and a sum of squares as pairwise sums (SIMD leaves) of fixed blocks added
+/// pairwise (deterministic).
 extension CPUBackend {
     public func adamw(params: Tensor, grads: Tensor, m: Tensor, v: Tensor, _ h: AdamWParameters) throws {
         try OpChecks.backend([params, grads, m, v], name)
@@ -157,8 +158,31 @@ extension CPUBackend {
         let pg = try HostTensors.floatPointer(grads, name)
         let pm = try HostTensors.floatPointer(m, name)
         let pv = try HostTensors.floatPointer(v, name)
-        Parallel.forChunks(params.count, grain: Self.elementwiseGrain / 4) { r in
-            for i in r { Reference.adamwElement(&pp[i], pg[i], &pm[i], &pv[i], c) }
+        Parallel.forChunks(params.count, grain: Self.elementwiseGrain) { r in
+            // 8 lanes at a time with the same IEEE operations in the same order as
+            // `Reference.adamwElement` (no FMA contraction), so bit-identical; the tail per element.
+            typealias V = SIMD8<Float>
+            let lr = V(repeating: c.lr), b1 = V(repeating: c.beta1), omb1 = V(repeating: c.oneMinusBeta1)
+            let b2 = V(repeating: c.beta2), omb2 = V(repeating: c.oneMinusBeta2), eps = V(repeating: c.eps)
+            let decay = V(repeating: c.decay), bias1 = V(repeating: c.bias1), bias2 = V(repeating: c.bias2)
+            let gs = V(repeating: c.gradScale)
+            var i = r.lowerBound
+            while i + 8 <= r.upperBound {
+                let rp = UnsafeMutableRawPointer(pp + i), rm = UnsafeMutableRawPointer(pm + i), rv = UnsafeMutableRawPointer(pv + i)
+                let g = UnsafeRawPointer(pg + i).loadUnaligned(as: V.self) * gs
+                let m = b1 * rm.loadUnaligned(as: V.self) + omb1 * g
+                let v = b2 * rv.loadUnaligned(as: V.self) + omb2 * (g * g)
+                var p = rp.loadUnaligned(as: V.self) * decay
+                p = p - lr * ((m / bias1) / ((v / bias2).squareRoot() + eps))
+                rm.storeBytes(of: m, as: V.self)
+                rv.storeBytes(of: v, as: V.self)
+                rp.storeBytes(of: p, as: V.self)
+                i += 8
+            }
+            while i < r.upperBound {
+                Reference.adamwElement(&pp[i], pg[i], &pm[i], &pv[i], c)
+                i += 1
+            }
         }
     }
 
@@ -174,13 +198,21 @@ extension CPUBackend {
             Parallel.forChunks(blocks, grain: 1) { r in
                 for b in r {
                     let lo = b * block
-                    parts[b] = Reference.pairwiseSumOfSquares(px + lo, min(block, n - lo))
+                    parts[b] = Self.pairwiseSumOfSquares(px + lo, min(block, n - lo))
                 }
             }
         }
         let s = partials.withUnsafeBufferPointer { Self.pairwiseSum($0) }
         let o = try HostTensors.floatPointer(out, name)
         o[0] = (accumulate ? o[0] : 0) + s
+    }
+
+    /// Pairwise halves down to leaves of at most 256 elements, each an 8-lane SIMD sum of squares
+    /// (a fixed order for a given `n`: deterministic).
+    static func pairwiseSumOfSquares(_ p: UnsafePointer<Float>, _ n: Int) -> Float {
+        if n <= 256 { return Self.sumOfSquares(p, n) }
+        let h = (n / 2 + 7) & ~7
+        return pairwiseSumOfSquares(p, h) + pairwiseSumOfSquares(p + h, n - h)
     }
 
     static func pairwiseSum(_ p: UnsafeBufferPointer<Float>) -> Float {

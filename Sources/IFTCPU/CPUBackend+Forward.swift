@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import CBLAS
 import IFTCore
 
 /// The forward-pass ops of the `cpu` backend: `Reference`'s formulas, split across cores, with
@@ -122,8 +123,9 @@ extension CPUBackend {
         }
     }
 
-    /// Two passes per query as `cpu-ref` (scores, then max-subtracted weights), with SIMD dot
-    /// products; queries (batch x heads x queryLength) are split across cores.
+    /// Per (batch, head) the score tile by sgemm, the masked max-subtracted softmax per row across
+    /// cores, the output by sgemm (`attentionBLAS`); the per-query loops with SIMD dot products
+    /// remain for the degenerate shapes (no keys) and 32-bit overflow.
     public func attention(
         q: Tensor, k: Tensor, v: Tensor, into out: Tensor, logSumExp: Tensor?, segments: Tensor?, _ d: AttentionDescriptor
     ) throws {
@@ -138,6 +140,10 @@ extension CPUBackend {
         let pl = try logSumExp.map { try HostTensors.floatPointer($0, name) }
         let ps = try segments.map { try HostTensors.ints($0, name).baseAddress! }
         let hd = d.headDim, S = d.keyLength, T = d.queryLength
+        if S > 0, hd > 0, max(T, S, hd, d.qRowStride, d.kvRowStride, d.outRowStride) <= Int(Int32.max) {
+            Self.attentionBLAS(pq, pk, pv, po, pl, ps, d)
+            return
+        }
         Parallel.forChunks(queries, grain: max(1, (1 << 16) / max(1, S * hd))) { r in
             let scores = UnsafeMutablePointer<Float>.allocate(capacity: max(1, S))
             let allowed = UnsafeMutablePointer<Bool>.allocate(capacity: max(1, S))
@@ -184,6 +190,76 @@ extension CPUBackend {
                 }
                 for e in 0..<hd { o[e] = acc[e] / l }
                 pl?[lseIndex] = m + logf(l)
+            }
+        }
+    }
+
+    /// Per (batch, head): `S = Q Kᵀ` by sgemm; per row the masked softmax of `scale S` (max
+    /// subtracted as `cpu-ref`; rows with no allowed key get weights 0 and lse -inf); `O = W V` by
+    /// sgemm, each row then divided by its weight sum.
+    static func attentionBLAS(
+        _ pq: UnsafeMutablePointer<Float>, _ pk: UnsafeMutablePointer<Float>, _ pv: UnsafeMutablePointer<Float>,
+        _ po: UnsafeMutablePointer<Float>, _ pl: UnsafeMutablePointer<Float>?, _ ps: UnsafeMutablePointer<Int32>?,
+        _ d: AttentionDescriptor
+    ) {
+        let hd = d.headDim, S = d.keyLength, T = d.queryLength, H = d.heads, group = d.groupSize
+        let P = UnsafeMutablePointer<Float>.allocate(capacity: T * S + T)
+        defer { P.deallocate() }
+        let sums = P + T * S
+        let bT = blasint(T), bS = blasint(S), bH = blasint(hd)
+        let ldq = blasint(d.qRowStride), ldkv = blasint(d.kvRowStride), ldo = blasint(d.outRowStride)
+        for b in 0..<d.batch {
+            for h in 0..<H {
+                let g = h / group
+                let q = pq + d.qOffset + b * d.qBatchStride + h * hd
+                let k = pk + d.kOffset + b * d.kvBatchStride + g * hd
+                let v = pv + d.vOffset + b * d.kvBatchStride + g * hd
+                let o = po + d.outOffset + b * d.outBatchStride + h * hd
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, bT, bS, bH, 1, q, ldq, k, ldkv, 0, P, bS)
+                let seg = ps.map { $0 + b * S }
+                let lseBase = pl.map { $0 + (b * H + h) * T }
+                Parallel.forChunks(T, grain: max(1, (1 << 14) / S)) { r in
+                    for t in r {
+                        let pr = P + t * S
+                        let p = t + d.queryOffset
+                        let keys = d.causal ? max(0, min(S, p + 1)) : S
+                        var m = -Float.infinity
+                        var any = false
+                        let mine = seg.map { $0[p] }
+                        for j in 0..<keys {
+                            if let seg, let mine, seg[j] != mine { continue }
+                            let s = pr[j] * d.scale
+                            pr[j] = s
+                            if !any || s > m { m = s }
+                            any = true
+                        }
+                        guard any else {
+                            pr.update(repeating: 0, count: S)
+                            sums[t] = 0
+                            lseBase?[t] = -.infinity
+                            continue
+                        }
+                        var l: Float = 0
+                        for j in 0..<keys {
+                            if let seg, let mine, seg[j] != mine {
+                                pr[j] = 0
+                                continue
+                            }
+                            let w = expf(pr[j] - m)
+                            pr[j] = w
+                            l += w
+                        }
+                        if keys < S { (pr + keys).update(repeating: 0, count: S - keys) }
+                        sums[t] = l
+                        lseBase?[t] = m + logf(l)
+                    }
+                }
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, bT, bH, bS, 1, P, bS, v, ldkv, 0, o, ldo)
+                // Divide by the weight sum after the weighted sum, as `cpu-ref`.
+                for t in 0..<T where sums[t] > 0 {
+                    let l = sums[t], orow = o + t * d.outRowStride
+                    for e in 0..<hd { orow[e] = orow[e] / l }
+                }
             }
         }
     }

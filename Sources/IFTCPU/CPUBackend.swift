@@ -115,7 +115,16 @@ public final class CPUBackend: Backend {
         let pa = try HostTensors.floatPointer(a, name)
         let po = try HostTensors.floatPointer(out, name)
         Parallel.forChunks(a.count, grain: Self.elementwiseGrain) { r in
-            for i in r { po[i] = s * pa[i] }
+            let sv = SIMD8<Float>(repeating: s)
+            var i = r.lowerBound
+            while i + 8 <= r.upperBound {
+                UnsafeMutableRawPointer(po + i).storeBytes(of: sv * UnsafeRawPointer(pa + i).loadUnaligned(as: SIMD8<Float>.self), as: SIMD8<Float>.self)
+                i += 8
+            }
+            while i < r.upperBound {
+                po[i] = s * pa[i]
+                i += 1
+            }
         }
     }
 
