@@ -114,7 +114,9 @@ extension Train {
             + ((backend as? DeviceMemoryReporting).map { ", device tensors \(ProgressBar.fixed(Double($0.peakDeviceBytes) / 1_048_576, 0)) MB" } ?? ""))
         if let after { print("after:    validation loss \(ProgressBar.fixed(after, 4))" + (emAfter.map { ", exact match \($0.summary)" } ?? "")) }
         if let emAfter {
-            for s in emAfter.samples.prefix(3) {
+            // A few answers, right ones first.
+            let shown = Array(emAfter.samples.filter(\.correct).prefix(2)) + Array(emAfter.samples.filter { !$0.correct }.prefix(2))
+            for s in shown {
                 print("\n### Instruction:\n\(s.prompt)\n### Expected: \(s.expected)\n### Model:    \(s.generated)  [\(s.correct ? "correct" : "wrong")]")
             }
             print("")

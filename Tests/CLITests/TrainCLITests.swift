@@ -45,6 +45,19 @@ extension CLITests {
         XCTAssertTrue(r.stderr.contains("--lr must be a positive number"), r.stderr)
     }
 
+    /// Examples longer than --max-length are counted in a warning, not truncated silently.
+    func testTruncationWarning() throws {
+        let model = try smolLM2()
+        let tmp = try tempDir()
+        defer { try? FileManager.default.removeItem(atPath: tmp) }
+        let r = try run(
+            ["train", "--model", model, "--data", repoRoot + "/data/default/instructions.json", "--backend", "cpu", "--max-length", "24",
+             "--max-steps", "1", "--batch-size", "2", "--rank", "2", "--lora-targets", "q", "--output", tmp + "/run"],
+            env: ["IFT_HOME": tmp])
+        XCTAssertEqual(r.status, 0, r.stderr + r.stdout)
+        XCTAssertTrue(r.stdout.contains("training examples are longer than --max-length 24 and are truncated"), r.stdout)
+    }
+
     /// Two LoRA steps from a YAML config whose values the command line overrides, then a resume to
     /// step 3, then a refused resume with another rank that leaves the checkpoint as it was.
     func testTrainConfigResumeAndRefusedResume() throws {
