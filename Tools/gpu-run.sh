@@ -34,6 +34,12 @@ log "bench train on vulkan: batch $BATCH x $SEQ, $LAYERS layers"
 for mode in lora qlora full; do
     timeout 90 $B bench train --backend vulkan --mode $mode --batch "$BATCH" --seq "$SEQ" --layers "$LAYERS" --steps 3 --warmup 1 --json 2>&1 | tail -2 | tee -a "$OUT/bench.jsonl"
 done
+log "A/B: split-K off (IFT_MATMUL_SPLITK=0), LoRA"
+IFT_MATMUL_SPLITK=0 timeout 90 $B bench train --backend vulkan --mode lora --batch "$BATCH" --seq "$SEQ" --layers "$LAYERS" --steps 3 --warmup 1 --json 2>&1 | tail -1 | tee -a "$OUT/bench-nosplitk.jsonl"
+log "GPU time per kernel (IFT_VULKAN_PROFILE=1)"
+for mode in lora full; do
+    IFT_VULKAN_PROFILE=1 timeout 90 $B bench train --backend vulkan --mode $mode --batch "$BATCH" --seq "$SEQ" --layers "$LAYERS" --steps 2 --warmup 1 2>&1 | tail -22 | tee -a "$OUT/profile-$mode.txt"
+done
 if [ "$TORCH" = 1 ]; then
     log "PyTorch + peft, same workload (fp32, as ift-gpu)"
     for mode in lora full; do

@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import CVulkan
 import IFTCore
 
@@ -44,6 +47,14 @@ public final class Recorder {
     /// Commands recorded since the last submission (dispatches, copies) and barriers inserted.
     public private(set) var recordedDispatches = 0
     public private(set) var recordedBarriers = 0
+    /// `IFT_VULKAN_PROFILE=1`: a timestamp after every dispatch, accumulated per pipeline in
+    /// `profile` (GPU time between consecutive timestamps; approximate where dispatches overlap).
+    public let profiling = getenv("IFT_VULKAN_PROFILE").map { String(cString: $0) != "0" } ?? false
+    /// Per pipeline name: nanoseconds and dispatches, summed over submissions (when `profiling`).
+    public private(set) var profile: [String: (ns: Double, count: Int)] = [:]
+
+    /// Forgets the accumulated `profile`.
+    public func resetProfile() { profile = [:] }
 
     init(_ ctx: DeviceContext, memory: MemoryPool) throws {
         self.ctx = ctx
@@ -165,6 +176,10 @@ public final class Recorder {
             try submit()
         }
         try begin()
+        if profiling {
+            if timestampLabels.count >= Int(Self.queryCapacity) - 2 { try submit(); try begin() }
+            if timestampLabels.isEmpty { try timestamp("start") }
+        }
         let reads = bindings.enumerated().filter { !writes.contains($0.offset) }.map(\.element)
         let written = bindings.enumerated().filter { writes.contains($0.offset) }.map(\.element)
         hazardCheck(reads: reads, writes: written)
@@ -213,6 +228,7 @@ public final class Recorder {
         }
         ctx.fn.cmdDispatch(cb, UInt32(groups.0), UInt32(groups.1), UInt32(groups.2))
         recordedDispatches += 1
+        if profiling { try timestamp(pipeline.name) }
     }
 
     /// Records a timestamp after all earlier commands; its value appears in `lastTimestamps` after
@@ -300,6 +316,13 @@ public final class Recorder {
         let first = values[0]
         lastTimestamps = zip(timestampLabels, values).map {
             ($0, Double($1 &- first) * ctx.info.timestampPeriodNs)
+        }
+        if profiling {
+            for i in 1..<n where timestampLabels[i] != "start" {
+                let ns = Double(values[i] &- values[i - 1]) * ctx.info.timestampPeriodNs
+                let old = profile[timestampLabels[i]] ?? (0, 0)
+                profile[timestampLabels[i]] = (old.ns + ns, old.count + 1)
+            }
         }
     }
 }

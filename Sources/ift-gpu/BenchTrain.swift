@@ -4,6 +4,7 @@ import IFTData
 import IFTHub
 import IFTModel
 import IFTTrain
+import IFTVulkan
 
 struct BenchTrain: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -89,7 +90,9 @@ struct BenchTrain: ParsableCommand {
         let optimizer = try AdamW(backend: backend)
         var times: [Double] = []
         var lastLoss = 0.0, firstLoss = 0.0
+        let vulkan = backend as? VulkanBackend
         for i in 0..<(warmup + steps) {
+            if i == warmup { vulkan?.device.recorder.resetProfile() }
             let start = ContinuousClock.now
             try model.zeroGradients()
             let r = try model.step(batchData, lossScale: 1 / Float(n))
@@ -101,6 +104,14 @@ struct BenchTrain: ParsableCommand {
             if i == 0 { firstLoss = lastLoss }
         }
         let mean = times.reduce(0, +) / Double(times.count)
+        if let r = vulkan?.device.recorder, r.profiling {
+            // IFT_VULKAN_PROFILE=1: GPU time per kernel over the timed steps.
+            let total = r.profile.values.reduce(0) { $0 + $1.ns }
+            print("GPU time per step by kernel (IFT_VULKAN_PROFILE), \(ProgressBar.fixed(total / 1e6 / Double(steps), 1)) ms in all:")
+            for (name, v) in r.profile.sorted(by: { $0.value.ns > $1.value.ns }).prefix(16) {
+                print("  \(name + String(repeating: " ", count: max(0, 28 - name.count))) \(ProgressBar.fixed(v.ns / 1e6 / Double(steps), 2)) ms  \(v.count / steps) dispatches  \(ProgressBar.fixed(100 * v.ns / max(total, 1), 1))%")
+            }
+        }
         let tps = Double(n) / mean
         let rss = Trainer.peakRSSMB()
         let device = (backend as? DeviceMemoryReporting).map { Double($0.peakDeviceBytes) / 1_048_576 }

@@ -1,7 +1,7 @@
 import Foundation
 import IFTCPU
 import IFTCore
-import IFTVulkan
+@testable import IFTVulkan
 import XCTest
 
 /// `Shaders/matmul.comp` and `Shaders/matmul_direct.comp` against `cpu-ref`
@@ -109,6 +109,27 @@ final class MatmulTests: VulkanTestCase {
         for (i, (m, n, k)) in shapes.enumerated() {
             try check(MatmulDescriptor(m: m, n: n, k: k, transposeA: i % 2 == 1, transposeB: i % 3 != 0), seed: 400 + UInt64(i))
         }
+    }
+
+    /// Few output tiles and a long K: the tiled kernel splits K (`MatmulSplitK.swift`), including a
+    /// remainder range, strided and offset operands, alpha and beta (and beta 0 with NaN in C).
+    func testSplitK() throws {
+        let shapes = [(16, 576, 4096), (576, 16, 3001), (7, 45, 1024), (64, 64, 2500), (1, 9, 1300)]
+        for (i, (m, n, k)) in shapes.enumerated() {
+            var d = MatmulDescriptor(m: m, n: n, k: k, transposeA: i % 2 == 0, transposeB: i % 3 == 1, alpha: 0.75, beta: i % 2 == 0 ? 1 : 0)
+            if i == 3 {
+                d.lda += 3
+                d.ldb += 5
+                d.ldc += 2
+                d.offsetA = 7
+                d.offsetB = 11
+                d.offsetC = 13
+            }
+            XCTAssertGreaterThan(vk.splitKParts(d, vk.matmulTiles), 1, "\(m)x\(n)x\(k) should split")
+            try check(d, seed: 600 + UInt64(i), nanC: d.beta == 0, kernels: [.tiled])
+        }
+        XCTAssertEqual(vk.splitKParts(MatmulDescriptor(m: 1024, n: 1024, k: 4096), vk.matmulTiles), 1, "enough tiles")
+        XCTAssertEqual(vk.splitKParts(MatmulDescriptor(m: 16, n: 16, k: 512), vk.matmulTiles), 1, "short K")
     }
 
     func testBetaZeroIgnoresNaNInC() throws {

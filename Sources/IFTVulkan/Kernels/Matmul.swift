@@ -123,7 +123,13 @@ extension VulkanBackend {
         let tiles = matmulTiles
         func dispatch(_ d: MatmulDescriptor) throws {
             switch kernel {
-            case .tiled: try dispatchTiled(tiles, a, b, c, d)
+            case .tiled:
+                let parts = splitKParts(d, tiles)
+                if parts > 1 {
+                    try dispatchSplitK(tiles, a, b, c, d, parts: parts) { try dispatchTiled(tiles, a, b, $1, $0) }
+                } else {
+                    try dispatchTiled(tiles, a, b, c, d)
+                }
             case .direct: try dispatchDirect(a, b, c, d)
             }
         }
