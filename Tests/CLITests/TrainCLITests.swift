@@ -23,6 +23,21 @@ extension CLITests {
         return d
     }
 
+    /// `bench train` runs a tiny random model and prints one JSON line with its numbers.
+    func testBenchTrain() throws {
+        let r = try run(["bench", "train", "--backend", "cpu", "--mode", "qlora", "--layers", "1", "--batch", "1", "--seq", "16", "--steps", "1", "--json"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let line = r.stdout.split(separator: "\n").last.map(String.init) ?? ""
+        let json = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
+        XCTAssertEqual(json?["mode"] as? String, "qlora")
+        XCTAssertGreaterThan(json?["tokens_per_s"] as? Double ?? 0, 0)
+        let loss = json?["first_loss"] as? Double ?? .nan
+        XCTAssertEqual(loss, log(49152.0), accuracy: 0.5, "a random model starts near ln(vocab)")
+        let bad = try run(["bench", "train", "--mode", "half"])
+        XCTAssertNotEqual(bad.status, 0)
+        XCTAssertTrue(bad.stderr.contains("unknown --mode 'half'"), bad.stderr)
+    }
+
     func testTrainErrors() throws {
         let tmp = try tempDir()
         defer { try? FileManager.default.removeItem(atPath: tmp) }
