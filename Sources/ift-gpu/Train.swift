@@ -29,7 +29,7 @@ struct Train: AsyncParsableCommand {
               ift-gpu train --max-steps 20 --eval-examples 8
               ift-gpu train --data data/default/instructions.json --mode qlora --rank 8 --epochs 1 --output runs/qlora
               ift-gpu train --mode full --lr 5e-5 --batch-size 4 --grad-accum 2 --max-steps 10
-              ift-gpu train --config train.yaml --lr 1e-4
+              ift-gpu train --config configs/lora-example.yaml --lr 5e-4
               ift-gpu train --resume runs/default/checkpoint --max-steps 40
             """)
 

@@ -60,6 +60,19 @@ extension CLITests {
         XCTAssertTrue(r.stderr.contains("--lr must be a positive number"), r.stderr)
     }
 
+    /// The example config in `configs/` is valid (one tiny step with overrides).
+    func testExampleConfig() throws {
+        let model = try smolLM2()
+        let tmp = try tempDir()
+        defer { try? FileManager.default.removeItem(atPath: tmp) }
+        let r = try run(
+            ["train", "--config", repoRoot + "/configs/lora-example.yaml", "--model", model, "--data", repoRoot + "/data/default/instructions.json",
+             "--backend", "cpu", "--max-steps", "1", "--batch-size", "2", "--rank", "2", "--eval-examples", "0", "--output", tmp + "/run"],
+            env: ["IFT_HOME": tmp])
+        XCTAssertEqual(r.status, 0, r.stderr + r.stdout)
+        XCTAssertTrue(r.stdout.contains("rank 2, alpha 32.0"), r.stdout)
+    }
+
     /// Examples longer than --max-length are counted in a warning, not truncated silently.
     func testTruncationWarning() throws {
         let model = try smolLM2()
