@@ -73,8 +73,12 @@ final class Activations {
         ids = try t([n], .i32)
         positions = try t([n], .i32)
         segments = try t([n], .i32)
-        // At most 16 Mi logits per chunk (64 MiB: one storage binding on every device).
-        let rows = max(1, min(n, (16 << 20) / c.vocabSize))
+        // 64 MiB of logits at most: one storage binding on every device.
+        // At most 16 Mi logits per chunk, and chunks of equal size (1024 tokens with a 49152 vocabulary:
+        // 4 x 256, not 341 + 341 + 341 + 1, which would cost a whole extra pass over the head).
+        let most = max(1, min(n, (16 << 20) / c.vocabSize))
+        let chunkCount = (n + most - 1) / most
+        let rows = (n + chunkCount - 1) / chunkCount
         chunkRows = rows
         logits = try t([rows, c.vocabSize])
         let chunks = (n + rows - 1) / rows

@@ -113,6 +113,39 @@ final class TrainingStepTests: XCTestCase {
         }
     }
 
+    /// A batch whose logits exceed one chunk (here 2 x 240 tokens x 40000 vocabulary: two chunks of
+    /// 240 rows) gives the loss and gradients of its rows run as two one-chunk micro-batches.
+    func testLMHeadChunksMatchSeparateRows() throws {
+        let c = tinyConfig(vocab: 40000)
+        let be = CPUBackend()
+        var c8 = c
+        c8.maxPositions = 256
+        let long = randomBatch(c8, batch: 2, length: 240, seed: 9)
+        var results: [(Double, [Float])] = []
+        for split in [false, true] {
+            let m = try TrainableLlama(config: c8, weights: try tinyWeights(c8, on: be), backend: be, mode: .full, seed: 1)
+            try m.zeroGradients()
+            let n = Float(long.learnedTargetCount)
+            var loss = 0.0
+            if split {
+                for b in 0..<2 {
+                    let r = Batch(
+                        batchSize: 1, length: long.length, inputs: Array(long.inputRow(b)), targets: Array(long.targetRow(b)),
+                        lengths: [long.lengths[b]])
+                    loss += try m.step(r, lossScale: 1 / n).lossSum
+                }
+            } else {
+                loss = try m.step(long, lossScale: 1 / n).lossSum
+                XCTAssertEqual(m.activations?.chunkRows, 240, "two equal chunks")
+            }
+            results.append((loss, try m.parameters.flatMap { try be.floats($0.grad) }))
+        }
+        XCTAssertEqual(results[0].0, results[1].0, accuracy: 1e-4 * abs(results[1].0))
+        let diff = maxRelativeDifference(results[0].1, results[1].1)
+        print("LM head in 2 chunks vs rows alone: loss \(results[0].0) vs \(results[1].0), gradients max relative difference \(diff)")
+        XCTAssertLessThan(diff, 1e-4)
+    }
+
     func testBadBatchesAreRefused() throws {
         let c = tinyConfig()
         let ref = CPUReferenceBackend()
