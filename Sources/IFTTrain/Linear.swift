@@ -56,8 +56,7 @@ extension TrainableLlama {
         }
         guard let dx else { return }
         // dx (+)= dy · W
-        let wf = w.dtype == .f32 ? w : try dequantizedScratch(w)
-        try b.matmul(dy, wf, dx, MatmulDescriptor(m: n, n: inDim, k: outDim, beta: accumulateInput ? 1 : 0))
+        try b.matmul(dy, try floatWeight(w), dx, MatmulDescriptor(m: n, n: inDim, k: outDim, beta: accumulateInput ? 1 : 0))
         if let g = dxa, let adapter = layers[l].adapters[p], let lora, let acts = activations {
             if lora.dropout > 0 {
                 let t = view(acts.loraInputGrad, [n, inDim])
@@ -78,7 +77,7 @@ extension TrainableLlama {
         return out
     }
 
-    /// An f32 weight for the forward (f16/bf16 widened into scratch).
+    /// `w` itself when f32, else dequantized (or widened) into scratch.
     private func floatWeight(_ w: Tensor) throws -> Tensor {
         w.dtype == .f32 ? w : try dequantizedScratch(w)
     }

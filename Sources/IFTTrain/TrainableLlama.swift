@@ -72,7 +72,7 @@ public final class TrainableLlama {
             RopeTable.make(theta: c.ropeTheta, headDim: c.headDim, maxPositions: positions), shape: [positions, c.headDim])
 
         let b = backend
-        func float(_ t: Tensor) throws -> Tensor { try Self.asFloat(t, b) }
+        func float(_ t: Tensor) throws -> Tensor { try LlamaModel.asFloat(t, b) }
         embedding = mode == .full ? try float(weights.tokenEmbedding) : weights.tokenEmbedding
         hasSeparateHead = weights.output != nil
         outputNorm = try float(weights.outputNorm)
@@ -173,7 +173,6 @@ public final class TrainableLlama {
     /// The parameter named `name`, if trainable.
     public func parameter(named name: String) -> Parameter? { parameters.first { $0.name == name } }
 
-    static func asFloat(_ t: Tensor, _ backend: any Backend) throws -> Tensor { try LlamaModel.asFloat(t, backend) }
 
     /// QLoRA's frozen base: 4-bit blocks the kernels read (Q4_0, Q4_1, Q4_K, NF4) are kept as they
     /// are; anything else becomes NF4 (blocks of 64 along the input dimension).
@@ -185,7 +184,7 @@ public final class TrainableLlama {
                 throw IFTError.invalidArgument(
                     "qlora: weight \(t) cannot be stored as NF4 (its input dimension must be a multiple of \(DType.nf4.blockSize)); use --mode lora")
             }
-            let f = try backend.floats(try asFloat(t, backend))
+            let f = try backend.floats(try LlamaModel.asFloat(t, backend))
             return try backend.tensor(bytes: try Reference.quantize(.nf4, f), shape: t.shape, dtype: .nf4)
         }
     }

@@ -205,7 +205,7 @@ public final class Trainer {
         try optimizer.apply(model.parameters, lr: Float(lr), norm: norm)
         state.step += 1
         state.tokensSeen += tokens
-        let seconds = Self.seconds(ContinuousClock.now - start)
+        let seconds = ProgressBar.seconds(ContinuousClock.now - start)
         return StepMetrics(
             step: state.step, epoch: state.epoch, loss: loss, learningRate: lr, gradNorm: Double(norm), tokens: tokens,
             tokensPerSecond: Double(tokens) / max(seconds, 1e-9), elapsedSeconds: 0, peakMemoryMB: Self.peakRSSMB(),
@@ -244,7 +244,7 @@ public final class Trainer {
         while state.step < stop {
             var m = try trainStep()
             tokensThisRun += m.tokens
-            let elapsed = Self.seconds(ContinuousClock.now - runStart)
+            let elapsed = ProgressBar.seconds(ContinuousClock.now - runStart)
             m.elapsedSeconds = elapsed
             let isLast = state.step == stop
             if !validation.isEmpty && ((options.evalEvery > 0 && state.step % options.evalEvery == 0) || isLast) {
@@ -277,10 +277,6 @@ public final class Trainer {
     static func mix(_ a: UInt64, _ b: UInt64, _ c: UInt64) -> UInt64 {
         var g = SeededGenerator(seed: a &* 0x9E37_79B9_7F4A_7C15 ^ b &* 0xC2B2_AE3D_27D4_EB4F ^ c &* 0x1656_67B1_9E37_79F9)
         return g.next()
-    }
-
-    static func seconds(_ d: Duration) -> Double {
-        Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
     }
 
     static func scientific(_ x: Double) -> String {

@@ -99,7 +99,7 @@ struct BenchTrain: ParsableCommand {
             try optimizer.step(model.parameters, lr: 1e-4)
             try backend.synchronize()
             let d = ContinuousClock.now - start
-            if i >= warmup { times.append(Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18) }
+            if i >= warmup { times.append(ProgressBar.seconds(d)) }
             lastLoss = r.lossSum / Double(r.tokens)
             if i == 0 { firstLoss = lastLoss }
         }

@@ -17,11 +17,11 @@ extension Train {
         let trainingMode = TrainingMode(rawValue: mode)!
         let store = try ModelStore()
         var modelPath = model
-        if !fileExistsAt(model), let known = KnownModel.named(model) {
+        if !FileSystem.exists(model), let known = KnownModel.named(model) {
             modelPath = try await store.pull(known)
         }
         modelPath = try store.resolve(modelPath)
-        guard fileExistsAt(data) else {
+        guard FileSystem.exists(data) else {
             throw ValidationError("dataset '\(data)' does not exist; pass --data FILE (the default data/default/instructions.json is in the repository: run from its root)")
         }
         let backend = try backendOptions.makeBackend()
@@ -55,7 +55,7 @@ extension Train {
             maxPositions: min(files.config.maxPositions, max(maxLength + 1, 2048)))
         print(
             "mode:     \(trainingMode.rawValue)" + (trainingMode == .full ? "" : ", rank \(rank), alpha \(alpha), targets \(lora.targets.map(\.rawValue).joined(separator: ","))")
-                + "; \(trainable.trainableCount) trainable parameters; base weights \(ProgressBar.bytes(Double(trainable.baseWeightBytes))) (loaded in \(ProgressBar.fixed(seconds(since: loadStart), 1)) s)")
+                + "; \(trainable.trainableCount) trainable parameters; base weights \(ProgressBar.bytes(Double(trainable.baseWeightBytes))) (loaded in \(ProgressBar.fixed(ProgressBar.seconds(ContinuousClock.now - loadStart), 1)) s)")
 
         var options = TrainingOptions()
         options.epochs = epochs
@@ -104,7 +104,7 @@ extension Train {
 
         let start = ContinuousClock.now
         try trainer.train()
-        let elapsed = seconds(since: start)
+        let elapsed = ProgressBar.seconds(ContinuousClock.now - start)
         var after: Double?
         if !validation.isEmpty { after = try trainer.history.last?.validationLoss ?? trainer.evaluate(validation) }
         var emAfter: ExactMatchEvaluator.Result?
@@ -136,13 +136,6 @@ extension Train {
             initialValidationLoss: trainer.state.step == trainer.history.count ? before : nil)
         print("wrote:    \(output)/metrics.jsonl, \(output)/report.html, \(output)/checkpoint" + (trainingMode != .full ? ", \(output)/adapter" : ""))
     }
-
-    func seconds(since start: ContinuousClock.Instant) -> Double {
-        let d = ContinuousClock.now - start
-        return Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
-    }
-
-    func fileExistsAt(_ path: String) -> Bool { access(path, F_OK) == 0 }
 }
 
 /// Exact-match accuracy of greedy generations against the reference responses.

@@ -5,7 +5,6 @@ import Darwin
 #endif
 import ArgumentParser
 import IFTCore
-import IFTTrain
 #if canImport(Yams)
 import Yams
 #endif

@@ -1,0 +1,78 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import IFTCore
+
+/// Small POSIX file helpers (no Foundation), shared by the model store, model loading and training.
+public enum FileSystem {
+    public static func exists(_ path: String) -> Bool { access(path, F_OK) == 0 }
+
+    public static func isDirectory(_ path: String) -> Bool {
+        var st = stat()
+        return stat(path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR
+    }
+
+    /// `mkdir -p`.
+    public static func makeDirectories(_ path: String) throws {
+        var current = path.hasPrefix("/") ? "" : "."
+        for part in path.split(separator: "/") {
+            current += "/" + part
+            if mkdir(current, 0o755) != 0 && errno != EEXIST {
+                throw IFTError.file(path: current, location: "mkdir", message: String(cString: strerror(errno)))
+            }
+        }
+    }
+
+    public static func list(_ path: String) -> [String] {
+        guard let dir = opendir(path) else { return [] }
+        defer { closedir(dir) }
+        var names: [String] = []
+        while let entry = readdir(dir) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix(while: { $0 != 0 }), as: UTF8.self) }
+            if name != "." && name != ".." { names.append(name) }
+        }
+        return names
+    }
+
+    /// `rm -r` of a directory of plain files (one level, as checkpoints are).
+    public static func removeDirectory(_ path: String) {
+        for name in list(path) { unlink(path + "/" + name) }
+        rmdir(path)
+    }
+
+    /// The whole file as UTF-8 text.
+    public static func readText(_ path: String) throws -> String {
+        guard let f = fopen(path, "rb") else {
+            throw IFTError.file(path: path, location: "open", message: String(cString: strerror(errno)))
+        }
+        defer { fclose(f) }
+        var bytes: [UInt8] = []
+        var buf = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let n = fread(&buf, 1, buf.count, f)
+            if n <= 0 { break }
+            bytes.append(contentsOf: buf[0..<n])
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// Replaces directory `path` by `temp` (already complete): the old one is moved aside first and
+    /// removed after, so `path` is always either the old or the new checkpoint.
+    public static func replaceDirectory(_ path: String, with temp: String) throws {
+        let old = path + ".old"
+        if exists(old) { removeDirectory(old) }
+        if exists(path) {
+            guard rename(path, old) == 0 else {
+                throw IFTError.file(path: path, location: "rename", message: "cannot move the previous checkpoint aside: \(String(cString: strerror(errno)))")
+            }
+        }
+        guard rename(temp, path) == 0 else {
+            let msg = String(cString: strerror(errno))
+            if exists(old) { rename(old, path) }
+            throw IFTError.file(path: path, location: "rename", message: "cannot move \(temp) into place: \(msg)")
+        }
+        if exists(old) { removeDirectory(old) }
+    }
+}
