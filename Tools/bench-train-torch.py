@@ -152,7 +152,7 @@ def main():
         dev_name = "cuda:" + torch.cuda.get_device_name(0)
     else:
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
-        dev_name = "cpu (%d threads)" % torch.get_num_threads()
+        dev_name = "cpu (%d threads, %s)" % (torch.get_num_threads(), torch.backends.cpu.get_cpu_capability())
     tokens = a.batch * a.seq * a.steps
     out = {
         "framework": "pytorch", "mode": a.mode, "batch": a.batch, "seq": a.seq,

@@ -2,7 +2,7 @@
 # Installs the Debian 12 packages the engine needs to build, test and run (when missing).
 # Swift itself is expected at /opt/swift or on PATH.
 set -euo pipefail
-packages=(libvulkan-dev mesa-vulkan-drivers glslc glslang-tools spirv-tools libopenblas-dev vulkan-validationlayers zlib1g-dev ca-certificates)
+packages=(libvulkan-dev mesa-vulkan-drivers glslc glslang-tools spirv-tools libopenblas0-pthread libcurl4 libcurl4-openssl-dev vulkan-validationlayers zlib1g-dev ca-certificates)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

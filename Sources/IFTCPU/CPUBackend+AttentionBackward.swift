@@ -121,8 +121,8 @@ extension CPUBackend {
         let tile = UnsafeMutablePointer<Float>.allocate(capacity: 2 * T * S)
         defer { tile.deallocate() }
         let P = tile, dS = tile + T * S
-        let bT = blasint(T), bS = blasint(S), bH = blasint(hd)
-        let ldq = blasint(d.qRowStride), ldkv = blasint(d.kvRowStride), ldo = blasint(d.outRowStride)
+        let bT = Int32(T), bS = Int32(S), bH = Int32(hd)
+        let ldq = Int32(d.qRowStride), ldkv = Int32(d.kvRowStride), ldo = Int32(d.outRowStride)
         for b in 0..<d.batch {
             for h in 0..<H {
                 let g = h / group
@@ -134,8 +134,8 @@ extension CPUBackend {
                 let dq = pdq + d.qOffset + b * d.qBatchStride + h * hd
                 let dk = pdk + d.kOffset + b * d.kvBatchStride + g * hd
                 let dv = pdv + d.vOffset + b * d.kvBatchStride + g * hd
-                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, bT, bS, bH, 1, q, ldq, k, ldkv, 0, P, bS)
-                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, bT, bS, bH, 1, dO, ldo, v, ldkv, 0, dS, bS)
+                ift_sgemm(0, 1, bT, bS, bH, 1, q, ldq, k, ldkv, 0, P, bS)
+                ift_sgemm(0, 1, bT, bS, bH, 1, dO, ldo, v, ldkv, 0, dS, bS)
                 let lseBase = pl + (b * H + h) * T
                 let seg = ps.map { $0 + b * S }
                 Parallel.forChunks(T, grain: max(1, (1 << 14) / S)) { r in
@@ -177,9 +177,9 @@ extension CPUBackend {
                     }
                 }
                 let beta: Float = h % group == 0 ? 0 : 1
-                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, bT, bH, bS, d.scale, dS, bS, k, ldkv, 0, dq, ldq)
-                cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, bS, bH, bT, d.scale, dS, bS, q, ldq, beta, dk, ldkv)
-                cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, bS, bH, bT, 1, P, bS, dO, ldo, beta, dv, ldkv)
+                ift_sgemm(0, 0, bT, bH, bS, d.scale, dS, bS, k, ldkv, 0, dq, ldq)
+                ift_sgemm(1, 0, bS, bH, bT, d.scale, dS, bS, q, ldq, beta, dk, ldkv)
+                ift_sgemm(1, 0, bS, bH, bT, 1, P, bS, dO, ldo, beta, dv, ldkv)
             }
         }
     }

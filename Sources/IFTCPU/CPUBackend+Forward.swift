@@ -206,8 +206,8 @@ extension CPUBackend {
         let P = UnsafeMutablePointer<Float>.allocate(capacity: T * S + T)
         defer { P.deallocate() }
         let sums = P + T * S
-        let bT = blasint(T), bS = blasint(S), bH = blasint(hd)
-        let ldq = blasint(d.qRowStride), ldkv = blasint(d.kvRowStride), ldo = blasint(d.outRowStride)
+        let bT = Int32(T), bS = Int32(S), bH = Int32(hd)
+        let ldq = Int32(d.qRowStride), ldkv = Int32(d.kvRowStride), ldo = Int32(d.outRowStride)
         for b in 0..<d.batch {
             for h in 0..<H {
                 let g = h / group
@@ -215,7 +215,7 @@ extension CPUBackend {
                 let k = pk + d.kOffset + b * d.kvBatchStride + g * hd
                 let v = pv + d.vOffset + b * d.kvBatchStride + g * hd
                 let o = po + d.outOffset + b * d.outBatchStride + h * hd
-                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, bT, bS, bH, 1, q, ldq, k, ldkv, 0, P, bS)
+                ift_sgemm(0, 1, bT, bS, bH, 1, q, ldq, k, ldkv, 0, P, bS)
                 let seg = ps.map { $0 + b * S }
                 let lseBase = pl.map { $0 + (b * H + h) * T }
                 Parallel.forChunks(T, grain: max(1, (1 << 14) / S)) { r in
@@ -254,7 +254,7 @@ extension CPUBackend {
                         lseBase?[t] = m + logf(l)
                     }
                 }
-                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, bT, bH, bS, 1, P, bS, v, ldkv, 0, o, ldo)
+                ift_sgemm(0, 0, bT, bH, bS, 1, P, bS, v, ldkv, 0, o, ldo)
                 // Divide by the weight sum after the weighted sum, as `cpu-ref`.
                 for t in 0..<T where sums[t] > 0 {
                     let l = sums[t], orow = o + t * d.outRowStride

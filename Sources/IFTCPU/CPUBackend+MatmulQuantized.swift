@@ -55,9 +55,8 @@ extension CPUBackend {
             Parallel.forChunks(blocks, grain: max(1, Self.elementwiseGrain / 4 / bs)) { r in
                 for b in r { Reference.dequantizeBlock(dtype, src + b * bb, into: scratch + b * bs) }
             }
-            cblas_sgemm(
-                CblasRowMajor, CblasNoTrans, CblasTrans, blasint(m), blasint(rows), blasint(k), alpha,
-                px, blasint(lda), scratch, blasint(k), beta, py + j0, blasint(ldc))
+            ift_sgemm(0, 1, Int32(m), Int32(rows), Int32(k), alpha,
+                px, Int32(lda), scratch, Int32(k), beta, py + j0, Int32(ldc))
             j0 += rows
         }
     }

@@ -6,7 +6,7 @@ import Darwin
 import CBLAS
 import IFTCore
 
-/// The `cpu` backend: the fast CPU fallback. Matmul runs OpenBLAS's `cblas_sgemm` (one call per
+/// The `cpu` backend: the fast CPU fallback. Matmul runs OpenBLAS's `cblas_sgemm` (`BLASLibrary`; one call per
 /// batch entry); the elementwise, reduction, softmax, cast and dequantize ops are tight loops over
 /// host memory, split across cores with `DispatchQueue.concurrentPerform` when the work is large
 /// enough. Results match `cpu-ref` to fp32 rounding (summation order differs); cast and
@@ -18,7 +18,14 @@ public final class CPUBackend: Backend {
     /// Elements per parallel chunk for memory-bound elementwise loops.
     static let elementwiseGrain = 1 << 16
 
-    public init() {}
+    /// The BLAS this backend's matmuls run on (loaded once per process).
+    public let blas: BLASLibrary
+
+    /// Loads the BLAS (OpenBLAS, with the kernels this CPU supports) on first use; throws
+    /// `IFTError.blasUnavailable` with what to install when it cannot be loaded.
+    public init() throws {
+        blas = try BLASLibrary.shared()
+    }
 
     public func makeTensor(shape: [Int], dtype: DType) throws -> Tensor {
         try HostTensors.make(shape: shape, dtype: dtype, backend: name)
@@ -62,17 +69,16 @@ public final class CPUBackend: Backend {
             }
             return
         }
-        let transA = d.transposeA ? CblasTrans : CblasNoTrans
-        let transB = d.transposeB ? CblasTrans : CblasNoTrans
+        let transA: Int32 = d.transposeA ? 1 : 0
+        let transB: Int32 = d.transposeB ? 1 : 0
         for batch in 0..<d.batch {
-            cblas_sgemm(
-                CblasRowMajor, transA, transB,
-                blasint(d.m), blasint(d.n), blasint(d.k),
+            ift_sgemm(transA, transB,
+                Int32(d.m), Int32(d.n), Int32(d.k),
                 d.alpha,
-                pa + d.offsetA + batch * d.strideA, blasint(d.lda),
-                pb + d.offsetB + batch * d.strideB, blasint(d.ldb),
+                pa + d.offsetA + batch * d.strideA, Int32(d.lda),
+                pb + d.offsetB + batch * d.strideB, Int32(d.ldb),
                 d.beta,
-                pc + d.offsetC + batch * d.strideC, blasint(d.ldc))
+                pc + d.offsetC + batch * d.strideC, Int32(d.ldc))
         }
     }
 

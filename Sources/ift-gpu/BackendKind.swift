@@ -20,9 +20,9 @@ enum BackendKind: String, CaseIterable {
             {
                 return try VulkanBackend(deviceIndex: nil)
             }
-            return CPUBackend()
+            return try CPUBackend()
         case .vulkan: return try VulkanBackend(deviceIndex: device)
-        case .cpu: return CPUBackend()
+        case .cpu: return try CPUBackend()
         case .cpuRef: return CPUReferenceBackend()
         }
     }

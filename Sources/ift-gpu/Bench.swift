@@ -11,13 +11,16 @@ struct BenchKernels: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "kernels",
         abstract: "Time every kernel on shapes of a real model, per backend, with the ratio to `cpu`.",
+        usage: "ift-gpu bench kernels [<options>]",
         discussion: """
-            Shapes are those of SmolLM2-135M (d=576, FFN 1536, vocab 49152) with 4096 tokens: the
-            projections' matmuls in the three layouts a training step uses (X·Wᵀ forward, dY·W and
-            dYᵀ·X backward), the LM head, elementwise ops on activations, softmax over the vocabulary,
-            casts, and dequantization of the embedding matrix. Vulkan times come from GPU timestamps,
-            CPU times from the wall clock; each is the median of --repeat runs after one warm-up.
-            `ratio` is the cpu backend's median time divided by this backend's (higher is faster).
+            Shapes are those of SmolLM2-135M (d=576, FFN 1536, vocab 49152) with 4096 \
+            tokens: the projections' matmuls in the three layouts a training step uses \
+            (X·Wᵀ forward, dY·W and dYᵀ·X backward), the LM head, elementwise ops on \
+            activations, softmax over the vocabulary, casts, and dequantization of the \
+            embedding matrix. Vulkan times come from GPU timestamps, CPU times from the \
+            wall clock; each is the median of --repeat runs after one warm-up. `ratio` \
+            is the cpu backend's median time divided by this backend's (higher is \
+            faster).
 
             Examples:
               ift-gpu bench kernels --quick

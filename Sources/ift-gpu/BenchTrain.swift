@@ -1,4 +1,5 @@
 import ArgumentParser
+import IFTCPU
 import IFTCore
 import IFTData
 import IFTHub
@@ -10,13 +11,15 @@ struct BenchTrain: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "train",
         abstract: "Time training steps (full, LoRA or QLoRA) on random data for a model architecture.",
+        usage: "ift-gpu bench train [<options>]",
         discussion: """
-            Builds a random-weight model (SmolLM2-135M's architecture by default: 30 layers, d=576,
-            FFN 1536, 9 heads / 3 KV heads, vocab 49152, tied embeddings) or loads --model, and runs
-            --steps optimizer steps (after --warmup untimed ones) on random tokens, batch x seq per
-            step, every target learned. Prints tokens/s, milliseconds per step and peak memory.
-            `Tools/bench-train.sh` runs this beside PyTorch + peft on the same workload
-            (`Tools/bench-train-torch.py`) and prints the ratio.
+            Builds a random-weight model (SmolLM2-135M's architecture by default: 30 \
+            layers, d=576, FFN 1536, 9 heads / 3 KV heads, vocab 49152, tied embeddings) \
+            or loads --model, and runs --steps optimizer steps (after --warmup untimed \
+            ones) on random tokens, batch x seq per step, every target learned. Prints \
+            tokens/s, milliseconds per step and peak memory. `Tools/bench-train.sh` runs \
+            this beside PyTorch + peft on the same workload (`Tools/bench-train-torch.py`) \
+            and prints the ratio.
 
             Examples:
               ift-gpu bench train --backend cpu --mode lora --batch 4 --seq 256 --steps 3
@@ -115,11 +118,20 @@ struct BenchTrain: ParsableCommand {
         let tps = Double(n) / mean
         let rss = Trainer.peakRSSMB()
         let device = (backend as? DeviceMemoryReporting).map { Double($0.peakDeviceBytes) / 1_048_576 }
+        // The CPU and its BLAS kernel, for the cpu backend (bench-train.sh prints them).
+        var cpuFields = ""
+        if let cpu = backend as? CPUBackend {
+            cpuFields = ",\"cpu\":\(JSONValue.string(cpu.blas.features.brand)),\"cpu_tier\":\"\(cpu.blas.features.tier)\","
+                + "\"blas_kernel\":\(JSONValue.string(cpu.blas.kernel ?? cpu.blas.path)),\"threads\":\(CPUThreads.count)"
+        }
         if json {
             print(
-                "{\"framework\":\"ift-gpu\",\"backend\":\"\(backend.name)\",\"mode\":\"\(mode)\",\"batch\":\(batch),\"seq\":\(seq),\"layers\":\(c.layerCount),\"tokens_per_s\":\(ProgressBar.fixed(tps, 2)),\"step_ms\":\(ProgressBar.fixed(mean * 1000, 1)),\"peak_rss_mb\":\(ProgressBar.fixed(rss, 0)),\(device.map { "\"peak_device_mb\":\(ProgressBar.fixed($0, 0))," } ?? "")\"trainable_params\":\(model.trainableCount),\"base_weight_mb\":\(ProgressBar.fixed(Double(model.baseWeightBytes) / 1e6, 1)),\"first_loss\":\(ProgressBar.fixed(firstLoss, 6)),\"loss\":\(ProgressBar.fixed(lastLoss, 6))}")
+                "{\"framework\":\"ift-gpu\",\"backend\":\"\(backend.name)\",\"mode\":\"\(mode)\",\"batch\":\(batch),\"seq\":\(seq),\"layers\":\(c.layerCount),\"tokens_per_s\":\(ProgressBar.fixed(tps, 2)),\"step_ms\":\(ProgressBar.fixed(mean * 1000, 1)),\"peak_rss_mb\":\(ProgressBar.fixed(rss, 0)),\(device.map { "\"peak_device_mb\":\(ProgressBar.fixed($0, 0))," } ?? "")\"trainable_params\":\(model.trainableCount),\"base_weight_mb\":\(ProgressBar.fixed(Double(model.baseWeightBytes) / 1e6, 1)),\"first_loss\":\(ProgressBar.fixed(firstLoss, 6)),\"loss\":\(ProgressBar.fixed(lastLoss, 6))\(cpuFields)}")
         } else {
             print("bench train: \(mode) on \(backend.name), \(c.layerCount) layers, batch \(batch) x \(seq) tokens, \(model.trainableCount) trainable parameters")
+            if let cpu = backend as? CPUBackend {
+                print("  \(cpu.blas.features.summary); BLAS kernel \(cpu.blas.kernel ?? cpu.blas.path), \(CPUThreads.count) threads")
+            }
             print("  \(ProgressBar.fixed(tps, 1)) tokens/s, \(ProgressBar.fixed(mean * 1000, 1)) ms per step (mean of \(steps) after \(warmup) warm-up)")
             print("  peak memory: process RSS \(ProgressBar.fixed(rss, 0)) MB\(device.map { ", device tensors \(ProgressBar.fixed($0, 0)) MB" } ?? ""); base weights \(ProgressBar.bytes(Double(model.baseWeightBytes))); loss \(ProgressBar.fixed(lastLoss, 4))")
         }

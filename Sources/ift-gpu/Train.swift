@@ -10,25 +10,32 @@ struct Train: AsyncParsableCommand {
         commandName: "train",
         abstract: "Fine-tune a model on instruction data (LoRA, QLoRA or full fine-tuning).",
         discussion: """
-            Loads the model (a known name, pulled on first use, a .gguf file or a Hugging Face
-            safetensors directory), splits the dataset 85/10/5 into train/test/validation, trains
-            with AdamW (warmup + cosine decay, gradient clipping, accumulation), reports the
-            validation loss every --eval-every steps, and writes into --output:
-              metrics.jsonl       one JSON line per step (loss, lr, grad norm, tokens/s, memory)
+            Loads the model (a known name, pulled on first use, a .gguf file or a \
+            Hugging Face safetensors directory), splits the dataset 85/10/5 into \
+            train/test/validation, trains with AdamW (warmup + cosine decay, gradient \
+            clipping, accumulation), reports the validation loss every --eval-every \
+            steps, and writes into --output:
+              metrics.jsonl       one JSON line per step (loss, lr, grad norm,
+                                  tokens/s, memory)
               report.html         loss curves
-              checkpoint/  best/  trainable weights + AdamW moments + state (resume with --resume)
-              adapter/            the LoRA adapter in PEFT's format (adapter_model.safetensors)
-            With --eval-examples N it also measures exact-match accuracy of greedy generations on N
-            validation examples before and after training, and prints a few samples.
+              checkpoint/  best/  trainable weights + AdamW moments + state
+                                  (resume with --resume)
+              adapter/            the LoRA adapter in PEFT's format
+                                  (adapter_model.safetensors)
+            With --eval-examples N it also measures exact-match accuracy of greedy \
+            generations on N validation examples before and after training, and prints \
+            a few samples.
 
-            A YAML --config file takes the same keys as the long options (e.g. `lr: 2e-4`,
-            `batch-size: 8`, `lora-targets: [q, v]`, `packing: true`); options given on the command
-            line override it.
+            A YAML --config file takes the same keys as the long options (e.g. \
+            `lr: 2e-4`, `batch-size: 8`, `lora-targets: [q, v]`, `packing: true`); \
+            options given on the command line override it.
 
             Examples:
               ift-gpu train --max-steps 20 --eval-examples 8
-              ift-gpu train --data data/default/instructions.json --mode qlora --rank 8 --epochs 1 --output runs/qlora
-              ift-gpu train --mode full --lr 5e-5 --batch-size 4 --grad-accum 2 --max-steps 10
+              ift-gpu train --data data/default/instructions.json --mode qlora --rank 8 \\
+                  --epochs 1 --output runs/qlora
+              ift-gpu train --mode full --lr 5e-5 --batch-size 4 --grad-accum 2 \\
+                  --max-steps 10
               ift-gpu train --config configs/lora-example.yaml --lr 5e-4
               ift-gpu train --resume runs/default/checkpoint --max-steps 40
             """)

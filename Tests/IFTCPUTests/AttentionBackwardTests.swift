@@ -99,7 +99,7 @@ struct AttentionBackwardProblem {
 /// `attentionBackward`: `cpu-ref` against finite differences of a Double forward, `cpu` against
 /// `cpu-ref` on random ragged shapes, layouts (fused qkv) and malformed calls.
 final class AttentionBackwardTests: XCTestCase {
-    let ref = CPUReferenceBackend(), cpu = CPUBackend()
+    let ref = CPUReferenceBackend(), cpu = try! CPUBackend()
 
     func testReferenceMatchesFiniteDifferences() throws {
         var g = SeededGenerator(seed: 301)

@@ -92,7 +92,7 @@ enum BackwardCases {
 
 /// `cpu` against `cpu-ref` for the loss and backward ops.
 final class BackwardOpsCPUvsReferenceTests: XCTestCase {
-    let cpu = CPUBackend(), ref = CPUReferenceBackend()
+    let cpu = try! CPUBackend(), ref = CPUReferenceBackend()
 
     func check(_ worst: [String: Double], _ op: String) {
         XCTAssertFalse(worst.isEmpty)

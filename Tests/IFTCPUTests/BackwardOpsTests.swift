@@ -30,7 +30,7 @@ final class BackwardOpsHandCheckedTests: XCTestCase {
     let ref = CPUReferenceBackend()
 
     func testCrossEntropyHandChecked() throws {
-        for be in cpuBackends() {
+        for be in try cpuBackends() {
             // Row 0: [0, ln 3] -> softmax [1/4, 3/4]; row 1 ignored; row 2: target 1 of [2, 2].
             let l = try be.tensor([0, Float(log(3.0)), 5, 6, 2, 2], shape: [3, 2])
             let t = try be.tensor(ints: [0, -100, 1], shape: [3])
@@ -56,7 +56,7 @@ final class BackwardOpsHandCheckedTests: XCTestCase {
     }
 
     func testSwigluBackwardHandChecked() throws {
-        for be in cpuBackends() {
+        for be in try cpuBackends() {
             // gate 0: s = 1/2, silu 0: dup = 0, dgate = dout * up / 2.
             let g = try be.tensor([0, 2], shape: [2]), u = try be.tensor([3, -1], shape: [2]), d = try be.tensor([2, 0.5], shape: [2])
             let dg = try be.makeTensor(shape: [2], dtype: .f32), du = try be.makeTensor(shape: [2], dtype: .f32)
@@ -70,7 +70,7 @@ final class BackwardOpsHandCheckedTests: XCTestCase {
     }
 
     func testRMSNormBackwardHandChecked() throws {
-        for be in cpuBackends() {
+        for be in try cpuBackends() {
             // x = [1, 1] (rstd = 1 with eps 0), w = [2, 3], dy = [1, 0]: g = [2, 0], mean(g * xh) = 1,
             // dx = [2 - 1, 0 - 1]; dweight += dy * xh = [1, 0].
             let x = try be.tensor([1, 1], shape: [1, 2]), w = try be.tensor([2, 3], shape: [2]), dy = try be.tensor([1, 0], shape: [1, 2])
@@ -82,7 +82,7 @@ final class BackwardOpsHandCheckedTests: XCTestCase {
     }
 
     func testEmbeddingBackwardHandChecked() throws {
-        for be in cpuBackends() {
+        for be in try cpuBackends() {
             let dt = try be.tensor([1, 1, 1, 1, 1, 1], shape: [3, 2])
             let dout = try be.tensor([1, 2, 3, 4, 5, 6, 7, 8], shape: [4, 2])
             try be.embeddingBackward(ids: try be.tensor(ints: [2, 0, 2, 2], shape: [4]), dout: dout, dtable: dt)
@@ -91,7 +91,7 @@ final class BackwardOpsHandCheckedTests: XCTestCase {
     }
 
     func testMalformedBackwardCallsAreRejected() throws {
-        for be in cpuBackends() {
+        for be in try cpuBackends() {
             let l = try be.makeTensor(shape: [2, 3], dtype: .f32), losses = try be.makeTensor(shape: [2], dtype: .f32)
             assertThrowsIFT(["target 3 of row 1", "-100"]) {
                 try be.crossEntropy(logits: l, targets: try be.tensor(ints: [0, 3], shape: [2]), losses: losses, dlogits: nil, scale: 1)

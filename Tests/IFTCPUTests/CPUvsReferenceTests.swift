@@ -7,7 +7,7 @@ import XCTest
 /// fp32 math, bit-exact for cast and dequantize.
 final class CPUvsReferenceTests: XCTestCase {
     let ref = CPUReferenceBackend()
-    let cpu = CPUBackend()
+    let cpu = try! CPUBackend()
     let tolerance = 1e-7
 
     /// Runs `op` on both backends with the same f32 inputs and returns (cpu, ref) outputs.

@@ -42,7 +42,7 @@ final class DropoutTests: XCTestCase {
     func testZeroProbabilityIsIdentity() throws {
         var g = SeededGenerator(seed: 1)
         let x = g.uniformArray(10_007, -5, 5) + [0, -0.0, .infinity, -.greatestFiniteMagnitude]
-        for b in cpuBackends() {
+        for b in try cpuBackends() {
             assertBitEqual(try dropout(b, x, p: 0, seed: 99), x, "\(b.name) p=0")
         }
     }
@@ -100,7 +100,7 @@ final class DropoutTests: XCTestCase {
     func testTwiceWithSameSeedIsMaskTimesScaleSquared() throws {
         let n = 30_001
         let x = nonzero(n, seed: 5)
-        for b in cpuBackends() {
+        for b in try cpuBackends() {
             for p: Float in [0.1, 0.3] {
                 let s = Dropout.scale(probability: p)
                 let tx = try b.tensor(x, shape: [n])
@@ -118,7 +118,7 @@ final class DropoutTests: XCTestCase {
 
     /// `cpu` (threaded) matches `cpu-ref` bit for bit, in place or not, on ragged sizes.
     func testCPUBitExactAgainstReference() throws {
-        let cpu = CPUBackend()
+        let cpu = try CPUBackend()
         var g = SeededGenerator(seed: 6)
         let sizes = [1, 2, 63, 64, 65, 1000, 65_537, 300_001] + (0..<6).map { _ in g.int(1...200_000) }
         for (t, n) in sizes.enumerated() {
@@ -132,14 +132,14 @@ final class DropoutTests: XCTestCase {
             assertBitEqual(try cpu.floats(tx), want, "cpu in place n=\(n) p=\(p)")
         }
         // Empty tensors are fine.
-        for b in cpuBackends() {
+        for b in try cpuBackends() {
             let e = try b.makeTensor(shape: [0], dtype: .f32)
             try b.dropout(e, probability: 0.5, seed: 1, into: e)
         }
     }
 
     func testMalformedCallsThrow() throws {
-        for b in cpuBackends() {
+        for b in try cpuBackends() {
             let x = try b.tensor([1, 2, 3, 4], shape: [4])
             let out = try b.makeTensor(shape: [4], dtype: .f32)
             for p: Float in [-0.1, 1, 1.5, .nan, .infinity, -.infinity] {
@@ -156,7 +156,7 @@ final class DropoutTests: XCTestCase {
             assertThrowsIFT(["dropout x must be f32"]) {
                 try b.dropout(try b.makeTensor(shape: [4], dtype: .bf16), probability: 0.1, seed: 0, into: out)
             }
-            let other: any Backend = b is CPUBackend ? CPUReferenceBackend() : CPUBackend()
+            let other: any Backend = b is CPUBackend ? CPUReferenceBackend() : try CPUBackend()
             let foreign = try other.makeTensor(shape: [4], dtype: .f32)
             XCTAssertThrowsError(try b.dropout(foreign, probability: 0.1, seed: 0, into: out))
         }

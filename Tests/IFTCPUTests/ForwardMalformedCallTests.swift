@@ -10,7 +10,7 @@ final class ForwardMalformedCallTests: XCTestCase {
         XCTAssertEqual(DType.i32.blockBytes, 4)
         XCTAssertFalse(DType.i32.isQuantized)
         XCTAssertFalse(DType.i32.isFloat)
-        for be in cpuBackends() {
+        for be in try cpuBackends() {
             let ids = try be.tensor(ints: [1, -2, 3], shape: [3])
             XCTAssertEqual(try be.ints(ids), [1, -2, 3])
             XCTAssertEqual(ids.byteCount, 12)
@@ -26,7 +26,7 @@ final class ForwardMalformedCallTests: XCTestCase {
     }
 
     func testEmbeddingErrors() throws {
-        for be in cpuBackends() {
+        for be in try cpuBackends() {
             let table = try be.makeTensor(shape: [4, 3], dtype: .f32)
             let ids = try be.tensor(ints: [0, 1], shape: [2])
             let out = try be.makeTensor(shape: [2, 3], dtype: .f32)
@@ -45,7 +45,7 @@ final class ForwardMalformedCallTests: XCTestCase {
     }
 
     func testRMSNormErrors() throws {
-        for be in cpuBackends() {
+        for be in try cpuBackends() {
             let x = try be.makeTensor(shape: [2, 4], dtype: .f32)
             let w = try be.makeTensor(shape: [4], dtype: .f32)
             assertThrowsIFT(["rmsNorm: weight ([3]) must have as many elements as the input's last dimension"]) {
@@ -60,7 +60,7 @@ final class ForwardMalformedCallTests: XCTestCase {
     }
 
     func testRopeErrors() throws {
-        for be in cpuBackends() {
+        for be in try cpuBackends() {
             let x = try be.makeTensor(shape: [3, 2, 8], dtype: .f32)
             let pos = try be.tensor(ints: [0, 1, 2], shape: [3])
             let table = try be.tensor(RopeTable.make(theta: 10000, headDim: 8, maxPositions: 3), shape: [3, 8])
@@ -94,7 +94,7 @@ final class ForwardMalformedCallTests: XCTestCase {
     }
 
     func testSwiGLUAndCopyErrors() throws {
-        for be in cpuBackends() {
+        for be in try cpuBackends() {
             let a = try be.makeTensor(shape: [6], dtype: .f32), b = try be.makeTensor(shape: [5], dtype: .f32)
             assertThrowsIFT(["swiglu: gate (6 elements), up (5) and output (6) must have equal counts"]) {
                 try be.swiglu(gate: a, up: b, into: a)
@@ -121,7 +121,7 @@ final class ForwardMalformedCallTests: XCTestCase {
     }
 
     func testAttentionErrors() throws {
-        for be in cpuBackends() {
+        for be in try cpuBackends() {
             let d = AttentionDescriptor(queryLength: 2, keyLength: 3, heads: 4, kvHeads: 2, headDim: 4)
             let q = try be.makeTensor(shape: [2, 16], dtype: .f32)
             let kv = try be.makeTensor(shape: [3, 8], dtype: .f32)

@@ -81,7 +81,7 @@ func lseMismatch(_ x: [Float], _ y: [Float], tolerance: Double) -> String? {
 /// enough for the multithreaded paths: nmse <= 1e-7, bit-exact where no sum is involved.
 final class ForwardOpsCPUvsReferenceTests: XCTestCase {
     let ref = CPUReferenceBackend()
-    let cpu = CPUBackend()
+    let cpu = try! CPUBackend()
 
     func testEmbeddingIsExactForEveryTableType() throws {
         var g = SeededGenerator(seed: 31)

@@ -7,7 +7,7 @@ import XCTest
 /// worked out by hand, on `cpu-ref` (the truth) and on `cpu`.
 final class ForwardOpsHandCheckedTests: XCTestCase {
     func testRMSNormOfAKnownVector() throws {
-        for be in cpuBackends() {
+        for be in try cpuBackends() {
             // Row 0: mean(x^2) = (1 + 4 + 9 + 16) / 4 = 7.5; row 1: all 2 -> mean 4, rstd 1/2.
             let x = try be.tensor([1, 2, 3, 4, 2, -2, 2, -2], shape: [2, 4])
             let w = try be.tensor([1, 1, 2, 0.5], shape: [4])
@@ -41,7 +41,7 @@ final class ForwardOpsHandCheckedTests: XCTestCase {
         // headDim 4, theta 100: inverse frequencies 1 and 0.1. Pair 0 is (x[0], x[2]), pair 1 (x[1], x[3]).
         let p = 3
         let tableValues = RopeTable.make(theta: 100, headDim: 4, maxPositions: 8)
-        for be in cpuBackends() {
+        for be in try cpuBackends() {
             let table = try be.tensor(tableValues, shape: [8, 4])
             let pos = try be.tensor(ints: [Int32(p), Int32(p)], shape: [2])
             // Token 0 = e0, token 1 = e1 (one head each).
@@ -61,7 +61,7 @@ final class ForwardOpsHandCheckedTests: XCTestCase {
     func testRopeStridedHeadsLeaveTheRestAlone() throws {
         // Two tokens, rows of 10: offset 1, two heads of 4 -> elements 1...8 rotate; 0 and 9 stay.
         let tableValues = RopeTable.make(theta: 10000, headDim: 4, maxPositions: 4)
-        for be in cpuBackends() {
+        for be in try cpuBackends() {
             let x = (0..<20).map { Float($0) }
             let t = try be.tensor(x, shape: [2, 10])
             let d = RopeDescriptor(heads: 2, headDim: 4, tokens: 2, rowStride: 10, offset: 1)
@@ -76,7 +76,7 @@ final class ForwardOpsHandCheckedTests: XCTestCase {
     }
 
     func testSwiGLU() throws {
-        for be in cpuBackends() {
+        for be in try cpuBackends() {
             let gate = try be.tensor([0, 1, -1, 30, -100], shape: [5])
             let up = try be.tensor([5, 2, 3, 0.5, 1], shape: [5])
             let out = try be.makeTensor(shape: [5], dtype: .f32)
@@ -92,7 +92,7 @@ final class ForwardOpsHandCheckedTests: XCTestCase {
 
     func testEmbeddingGathersRows() throws {
         let table: [Float] = [0, 1, 2, 10, 11, 12, 20, 21, 22, 30, 31, 32]  // 4 x 3
-        for be in cpuBackends() {
+        for be in try cpuBackends() {
             let t = try be.tensor(table, shape: [4, 3])
             let out = try be.makeTensor(shape: [3, 3], dtype: .f32)
             try be.embedding(t, ids: try be.tensor(ints: [2, 0, 3], shape: [3]), into: out)
@@ -117,7 +117,7 @@ final class ForwardOpsHandCheckedTests: XCTestCase {
             let dim = 2 * dtype.blockSize, vocab = 3
             let bytes = try Reference.quantize(dtype, g.uniformArray(vocab * dim))
             let rows = try Reference.dequantize(dtype, bytes)
-            for be in cpuBackends() {
+            for be in try cpuBackends() {
                 let t = try be.tensor(bytes: bytes, shape: [vocab, dim], dtype: dtype)
                 let out = try be.makeTensor(shape: [2, dim], dtype: .f32)
                 try be.embedding(t, ids: try be.tensor(ints: [2, 1], shape: [2]), into: out)
@@ -127,7 +127,7 @@ final class ForwardOpsHandCheckedTests: XCTestCase {
     }
 
     func testCopyStridedAndOverlap() throws {
-        for be in cpuBackends() {
+        for be in try cpuBackends() {
             let src = try be.tensor((0..<12).map { Float($0) }, shape: [3, 4])
             let dst = try be.tensor([Float](repeating: -1, count: 10), shape: [10])
             // Columns 1...2 of rows 0 and 2 (source stride 8) into dst at 1 and 6 (stride 5).
@@ -149,7 +149,7 @@ final class ForwardOpsHandCheckedTests: XCTestCase {
     }
 
     func testAttentionWithOneKeyReturnsItsValue() throws {
-        for be in cpuBackends() {
+        for be in try cpuBackends() {
             let d = AttentionDescriptor(queryLength: 1, keyLength: 1, heads: 2, kvHeads: 1, headDim: 3)
             let q = try be.tensor([5, -3, 2, 100, 7, -8], shape: [1, 6])
             let k = try be.tensor([1, 2, 3], shape: [1, 3])
@@ -169,7 +169,7 @@ final class ForwardOpsHandCheckedTests: XCTestCase {
     func testAttentionCausalMaskGQAAndLogSumExp() throws {
         // H = 4, Hkv = 2, headDim 2, T = S = 3. Keys of kv head g at position j: (j, g); values
         // one-hot-ish so the output is the softmax-weighted average we can compute by hand.
-        for be in cpuBackends() {
+        for be in try cpuBackends() {
             let H = 4, Hkv = 2, hd = 2, T = 3
             let qv = rows(T, H * hd) { t, c in c % 2 == 0 ? Float(t + 1) : Float(c / 2) * 0.5 }
             let kv = rows(T, Hkv * hd) { j, c in c % 2 == 0 ? Float(j) : Float(c / 2) }
@@ -207,7 +207,7 @@ final class ForwardOpsHandCheckedTests: XCTestCase {
     }
 
     func testAttentionSegmentsAreBlockDiagonalAndEmptyQueriesAreZero() throws {
-        for be in cpuBackends() {
+        for be in try cpuBackends() {
             // One head, headDim 1, 4 packed tokens in segments [7, 7, 9, 9]; q = k = 0 so every
             // allowed key weighs the same: the output is the mean of the allowed values.
             let d = AttentionDescriptor(queryLength: 4, keyLength: 4, heads: 1, kvHeads: 1, headDim: 1)

@@ -12,7 +12,7 @@ final class HandCheckedOpsTests: XCTestCase {
     let ab: [Float] = [58, 64, 139, 154]
 
     func testMatmulAllTransposeCombinations() throws {
-        for be in cpuBackends() {
+        for be in try cpuBackends() {
             for (ta, tb) in [(false, false), (true, false), (false, true), (true, true)] {
                 let ta_ = try be.tensor(ta ? aT : a, shape: ta ? [3, 2] : [2, 3])
                 let tb_ = try be.tensor(tb ? bT : b, shape: tb ? [2, 3] : [3, 2])
@@ -24,7 +24,7 @@ final class HandCheckedOpsTests: XCTestCase {
     }
 
     func testMatmulBatchWithBroadcastB() throws {
-        for be in cpuBackends() {
+        for be in try cpuBackends() {
             // Batch 2: A1 = 2 * A0, B shared (strideB = 0) -> C1 = 2 * C0.
             let ta = try be.tensor(a + a.map { 2 * $0 }, shape: [2, 2, 3])
             let tb = try be.tensor(b, shape: [3, 2])
@@ -37,7 +37,7 @@ final class HandCheckedOpsTests: XCTestCase {
     }
 
     func testMatmulAlphaBeta() throws {
-        for be in cpuBackends() {
+        for be in try cpuBackends() {
             let ta = try be.tensor(a, shape: [2, 3]), tb = try be.tensor(b, shape: [3, 2])
             let c = try be.tensor([1, 2, 3, 4], shape: [2, 2])
             try be.matmul(ta, tb, c, MatmulDescriptor(m: 2, n: 2, k: 3, alpha: 2, beta: 0.5))
@@ -46,7 +46,7 @@ final class HandCheckedOpsTests: XCTestCase {
     }
 
     func testMatmulBetaZeroIgnoresNaNInC() throws {
-        for be in cpuBackends() {
+        for be in try cpuBackends() {
             let ta = try be.tensor(a, shape: [2, 3]), tb = try be.tensor(b, shape: [3, 2])
             let c = try be.tensor([.nan, .infinity, .nan, -.infinity], shape: [2, 2])
             try be.matmul(ta, tb, c, MatmulDescriptor(m: 2, n: 2, k: 3, alpha: 1, beta: 0))
@@ -55,7 +55,7 @@ final class HandCheckedOpsTests: XCTestCase {
     }
 
     func testMatmulOffsetsAndPaddedLeadingDimensions() throws {
-        for be in cpuBackends() {
+        for be in try cpuBackends() {
             // A at offset 1 with lda 5; B at offset 2 with ldb 3; C at offset 1 with ldc 4.
             var abuf = [Float](repeating: -99, count: 1 + 5 + 3)
             for i in 0..<2 { for j in 0..<3 { abuf[1 + i * 5 + j] = a[i * 3 + j] } }
@@ -74,7 +74,7 @@ final class HandCheckedOpsTests: XCTestCase {
     }
 
     func testMatmulKZero() throws {
-        for be in cpuBackends() {
+        for be in try cpuBackends() {
             let c = try be.tensor([1, 2, 3, 4], shape: [2, 2])
             let empty = try be.makeTensor(shape: [0], dtype: .f32)
             try be.matmul(empty, empty, c, MatmulDescriptor(m: 2, n: 2, k: 0, beta: 3))
@@ -85,7 +85,7 @@ final class HandCheckedOpsTests: XCTestCase {
     }
 
     func testBinaryAndScale() throws {
-        for be in cpuBackends() {
+        for be in try cpuBackends() {
             let x = try be.tensor([1, 2, 3, 4, 5, 6], shape: [2, 3])
             let y = try be.tensor([10, 20, 30, 40, 50, 60], shape: [2, 3])
             let row = try be.tensor([1, -1, 0.5], shape: [3])
@@ -109,7 +109,7 @@ final class HandCheckedOpsTests: XCTestCase {
     }
 
     func testReduceRows() throws {
-        for be in cpuBackends() {
+        for be in try cpuBackends() {
             let x = try be.tensor([1, 2, 3, 4, -5, 6, -3, -1, -2], shape: [3, 3])
             let out = try be.makeTensor(shape: [3], dtype: .f32)
             try be.reduceRows(.sum, x, into: out)
@@ -127,7 +127,7 @@ final class HandCheckedOpsTests: XCTestCase {
     }
 
     func testSoftmaxKnownRowsAndLargeValues() throws {
-        for be in cpuBackends() {
+        for be in try cpuBackends() {
             let x = try be.tensor([1, 2, 3, 1000, 1000, 1000, 1000, 0, -1000, -5, -5, -5], shape: [4, 3])
             let out = try be.makeTensor(shape: [4, 3], dtype: .f32)
             try be.softmaxRows(x, into: out)
@@ -193,7 +193,7 @@ final class HandCheckedOpsTests: XCTestCase {
             (3 * p(-25), 0x0002),  // tie between 2^-24 and 2^-23: even (2^-23)
             (p(-26), 0x0000),  // underflow
         ]
-        for be in cpuBackends() {
+        for be in try cpuBackends() {
             let got = try f32ToF16(be, cases.map(\.0) + [.nan])
             for (i, c) in cases.enumerated() {
                 XCTAssertEqual(got[i], c.1, "\(be.name): \(c.0) -> f16 0x\(String(got[i], radix: 16)), want 0x\(String(c.1, radix: 16))")
@@ -217,7 +217,7 @@ final class HandCheckedOpsTests: XCTestCase {
             (Float(bitPattern: 0x0001_8000), 0x0002),  // subnormal tie: even (up)
             (.nan, 0x7FC0),
         ]
-        for be in cpuBackends() {
+        for be in try cpuBackends() {
             let got = try f32ToBF16(be, cases.map(\.0))
             for (i, c) in cases.enumerated() {
                 XCTAssertEqual(got[i], c.1, "\(be.name): \(c.0) -> bf16 0x\(String(got[i], radix: 16)), want 0x\(String(c.1, radix: 16))")
@@ -228,7 +228,7 @@ final class HandCheckedOpsTests: XCTestCase {
     }
 
     func testCastHalfToF32AndBetweenHalves() throws {
-        for be in cpuBackends() {
+        for be in try cpuBackends() {
             let f16 = try halfToF32(be, [0x3C00, 0x0001, 0x03FF, 0x7BFF, 0x7C00, 0xFC00, 0x8000, 0xC100], .f16)
             XCTAssertEqual(f16, [1, Float(sign: .plus, exponent: -24, significand: 1), Float(0x3FF) * 0x1p-24, 65504, .infinity, -.infinity, -0.0, -2.5], be.name)
             XCTAssertEqual(try halfToF32(be, [0x7E00], .f16).first?.isNaN, true, be.name)

@@ -5,7 +5,7 @@ import XCTest
 /// Bad calls throw an `IFTError` that names the problem, on both backends — never a crash.
 final class MalformedCallTests: XCTestCase {
     func testMatmulShapeMismatch() throws {
-        for be in cpuBackends() {
+        for be in try cpuBackends() {
             let a = try be.makeTensor(shape: [2, 3], dtype: .f32)
             let b = try be.makeTensor(shape: [3, 2], dtype: .f32)
             let c = try be.makeTensor(shape: [2, 2], dtype: .f32)
@@ -27,7 +27,7 @@ final class MalformedCallTests: XCTestCase {
     }
 
     func testWrongDType() throws {
-        for be in cpuBackends() {
+        for be in try cpuBackends() {
             let a16 = try be.makeTensor(shape: [2, 3], dtype: .f16)
             let b = try be.makeTensor(shape: [3, 2], dtype: .f32)
             let c = try be.makeTensor(shape: [2, 2], dtype: .f32)
@@ -51,7 +51,7 @@ final class MalformedCallTests: XCTestCase {
     }
 
     func testWrongBackendTensor() throws {
-        let ref = CPUReferenceBackend(), cpu = CPUBackend()
+        let ref = CPUReferenceBackend(), cpu = try! CPUBackend()
         let a = try ref.tensor([1, 2, 3, 4], shape: [2, 2])
         let b = try cpu.tensor([1, 2, 3, 4], shape: [2, 2])
         let c = try cpu.makeTensor(shape: [2, 2], dtype: .f32)
@@ -72,7 +72,7 @@ final class MalformedCallTests: XCTestCase {
     }
 
     func testOtherShapeErrors() throws {
-        for be in cpuBackends() {
+        for be in try cpuBackends() {
             let x = try be.makeTensor(shape: [2, 3], dtype: .f32)
             let y4 = try be.makeTensor(shape: [4], dtype: .f32)
             assertThrowsIFT(["add", "must have as many elements as a", "or divide them"]) { try be.binary(.add, x, y4, into: x) }
@@ -128,7 +128,7 @@ final class MalformedCallTests: XCTestCase {
     }
 
     func testStorageIsAlignedZeroedAndRounded() throws {
-        for be in cpuBackends() {
+        for be in try cpuBackends() {
             for (shape, dtype, bytes) in [([3], DType.f16, 6), ([1], .bf16, 2), ([64], .q8_0, 68), ([0], .f32, 0), ([256], .q4_k, 144)] {
                 let t = try be.makeTensor(shape: shape, dtype: dtype)
                 let s = try XCTUnwrap(t.storage as? CPUStorage)

@@ -37,7 +37,7 @@ final class MatmulQuantizedCPUTests: XCTestCase {
 
     func testCPUMatchesReferenceOnRaggedShapes() throws {
         var g = SeededGenerator(seed: 2024)
-        let ref = CPUReferenceBackend(), cpu = CPUBackend()
+        let ref = CPUReferenceBackend(), cpu = try! CPUBackend()
         for dtype in Self.formats {
             for i in 0..<22 {
                 // Small m exercises the dot path, larger m the sgemm bands.
@@ -67,7 +67,7 @@ final class MatmulQuantizedCPUTests: XCTestCase {
 
     func testBetaZeroDoesNotReadY() throws {
         var g = SeededGenerator(seed: 5)
-        for b in cpuBackends() {
+        for b in try cpuBackends() {
             for m in [1, 30] {
                 var c = try Self.makeCase(.q4_1, &g, m: m)
                 c.desc.beta = 0
@@ -82,7 +82,7 @@ final class MatmulQuantizedCPUTests: XCTestCase {
     }
 
     func testMalformedCallsAreClearErrors() throws {
-        for b in cpuBackends() {
+        for b in try cpuBackends() {
             let x = try b.makeTensor(shape: [2, 64], dtype: .f32)
             let w = try b.makeTensor(shape: [3, 64], dtype: .q8_0)
             let y = try b.makeTensor(shape: [2, 3], dtype: .f32)

@@ -53,12 +53,12 @@ enum OptimizerCases {
 /// The optimizer ops (`adamw`, `sumOfSquares`): `cpu-ref` hand-checked, `cpu` against `cpu-ref`,
 /// and malformed calls.
 final class OptimizerAdamWSumOfSquaresTests: XCTestCase {
-    let cpu = CPUBackend(), ref = CPUReferenceBackend()
+    let cpu = try! CPUBackend(), ref = CPUReferenceBackend()
 
     /// One step worked out by hand: p = 1, g = 2, lr 0.1, eps 0: m = 0.2, v = 0.004, mhat = 2,
     /// vhat = 4, so p = 1 * (1 - 0.1 * 0.5) - 0.1 * 2 / 2 = 0.85.
     func testAdamWOneStepByHand() throws {
-        for be in cpuBackends() {
+        for be in try cpuBackends() {
             let p = try be.tensor([1], shape: [1]), m = try be.tensor([0], shape: [1]), v = try be.tensor([0], shape: [1])
             try be.adamw(
                 params: p, grads: try be.tensor([4], shape: [1]), m: m, v: v,
@@ -84,7 +84,7 @@ final class OptimizerAdamWSumOfSquaresTests: XCTestCase {
                 p[i] -= lr * mh / (vh.squareRoot() + eps)
             }
         }
-        for be in cpuBackends() {
+        for be in try cpuBackends() {
             let tp = try be.tensor(p0.map(Float.init), shape: [5])
             let tm = try be.makeTensor(shape: [5], dtype: .f32), tv = try be.makeTensor(shape: [5], dtype: .f32)
             for step in 1...3 {
@@ -105,7 +105,7 @@ final class OptimizerAdamWSumOfSquaresTests: XCTestCase {
     func testAdamWConvergesOnQuadratic() throws {
         var g = SeededGenerator(seed: 411)
         let n = 37, target = g.uniformArray(n, -1, 1)
-        for be in cpuBackends() {
+        for be in try cpuBackends() {
             let p = try be.makeTensor(shape: [n], dtype: .f32), m = try be.makeTensor(shape: [n], dtype: .f32)
             let v = try be.makeTensor(shape: [n], dtype: .f32)
             for step in 1...50 {
@@ -120,7 +120,7 @@ final class OptimizerAdamWSumOfSquaresTests: XCTestCase {
     }
 
     func testSumOfSquaresKnownVector() throws {
-        for be in cpuBackends() {
+        for be in try cpuBackends() {
             let out = try be.tensor([5], shape: [1])
             try be.sumOfSquares(try be.tensor([1, 2, 3, 4], shape: [4]), into: out, accumulate: false)
             XCTAssertEqual(try be.floats(out), [30], be.name)
@@ -146,7 +146,7 @@ final class OptimizerAdamWSumOfSquaresTests: XCTestCase {
     }
 
     func testAdamWSumOfSquaresMalformedCalls() throws {
-        for be in cpuBackends() {
+        for be in try cpuBackends() {
             let a = try be.makeTensor(shape: [4], dtype: .f32), b = try be.makeTensor(shape: [4], dtype: .f32)
             let c = try be.makeTensor(shape: [4], dtype: .f32), d = try be.makeTensor(shape: [4], dtype: .f32)
             let short = try be.makeTensor(shape: [3], dtype: .f32), half = try be.makeTensor(shape: [4], dtype: .f16)

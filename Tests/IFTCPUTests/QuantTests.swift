@@ -10,7 +10,7 @@ final class QuantTests: XCTestCase {
     /// bit for bit, and returns the values.
     func dequantAll(_ dtype: DType, _ bytes: [UInt8]) throws -> [Float] {
         let ref = try Reference.dequantize(dtype, bytes)
-        for be in cpuBackends() {
+        for be in try cpuBackends() {
             let q = try be.tensor(bytes: bytes, shape: [ref.count], dtype: dtype)
             let out = try be.makeTensor(shape: [ref.count], dtype: .f32)
             try be.dequantize(q, into: out)

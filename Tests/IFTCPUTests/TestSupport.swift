@@ -50,7 +50,7 @@ func assertThrowsIFT(
 }
 
 /// The two CPU backends, reference first.
-func cpuBackends() -> [any Backend] { [CPUReferenceBackend(), CPUBackend()] }
+func cpuBackends() throws -> [any Backend] { [CPUReferenceBackend(), try CPUBackend()] }
 
 extension SeededGenerator {
     mutating func int(_ range: ClosedRange<Int>) -> Int { Int.random(in: range, using: &self) }

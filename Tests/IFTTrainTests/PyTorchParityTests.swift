@@ -144,7 +144,7 @@ final class PyTorchParityTests: XCTestCase {
     func testCPUBackendTracksReference() throws {
         let f = try fixture()
         var traces: [[Double]] = []
-        for be in cpuBackends() {
+        for be in try cpuBackends() {
             let t = try trainer(try model(f, mode: .lora, backend: be, adapters: "lora/adapter_init.safetensors"), f, lr: 1e-3)
             try t.train()
             traces.append(t.history.map(\.loss))

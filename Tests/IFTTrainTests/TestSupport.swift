@@ -53,4 +53,4 @@ func maxRelativeDifference(_ a: [Float], _ b: [Float]) -> Float {
 }
 
 /// The three backends (vulkan only when a device exists; see IFTVulkanTests for its tests).
-func cpuBackends() -> [any Backend] { [CPUReferenceBackend(), CPUBackend()] }
+func cpuBackends() throws -> [any Backend] { [CPUReferenceBackend(), try CPUBackend()] }

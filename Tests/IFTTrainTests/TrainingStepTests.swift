@@ -96,7 +96,7 @@ final class TrainingStepTests: XCTestCase {
         let c = tinyConfig(vocab: 64, hidden: 64, ffn: 128)
         for mode in TrainingMode.allCases {
             var grads: [[Float]] = []
-            for be in cpuBackends() {
+            for be in try cpuBackends() {
                 let w = try tinyWeights(c, on: be, seed: 4)
                 let m = try TrainableLlama(
                     config: c, weights: w, backend: be, mode: mode, lora: LoRAConfig(rank: 4, alpha: 8), seed: 1)
@@ -117,7 +117,7 @@ final class TrainingStepTests: XCTestCase {
     /// 240 rows) gives the loss and gradients of its rows run as two one-chunk micro-batches.
     func testLMHeadChunksMatchSeparateRows() throws {
         let c = tinyConfig(vocab: 40000)
-        let be = CPUBackend()
+        let be = try CPUBackend()
         var c8 = c
         c8.maxPositions = 256
         let long = randomBatch(c8, batch: 2, length: 240, seed: 9)

@@ -67,7 +67,7 @@ final class LlamaForwardTests: VulkanTestCase {
         // Prefill then token-by-token decoding through the KV cache gives the same logits.
         let pieces = try logits(gguf, ref, tokens, chunks: [10, 1, 1, 5, 6])
         XCTAssertLessThanOrEqual(nmse(pieces, whole), 1e-10)
-        for backend in [CPUBackend() as any Backend, vk as any Backend] {
+        for backend in [try CPUBackend() as any Backend, vk as any Backend] {
             let x = try logits(gguf, backend, tokens, chunks: [10, 1, 1, 5, 6])
             XCTAssertLessThanOrEqual(nmse(x, whole), 1e-9, backend.name)
         }
@@ -114,7 +114,7 @@ final class LlamaForwardTests: VulkanTestCase {
         let prompts = meta["prompts"] as! [[String: Any]]
         let gguf = try GGUFFile(path: path)
         let tokenizer = try Tokenizer(gguf: gguf)
-        let models = try [ref as any Backend, CPUBackend(), vk as any Backend].map { try LlamaModel(gguf: gguf, backend: $0, maxPositions: 64) }
+        let models = try [ref as any Backend, try CPUBackend(), vk as any Backend].map { try LlamaModel(gguf: gguf, backend: $0, maxPositions: 64) }
         var offset = 0
         var worst: [String: Float] = [:]
         for p in prompts {

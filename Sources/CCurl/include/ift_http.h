@@ -1,0 +1,28 @@
+// HTTP(S) GET through libcurl, opened with dlopen when the first download starts, so the engine
+// carries no TLS or HTTP code of its own and a binary without libcurl still runs everything else.
+#ifndef IFT_HTTP_H
+#define IFT_HTTP_H
+
+#include <stddef.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/// Receives each piece of the body; returns 0 to go on, non-zero to stop the transfer.
+typedef int (*ift_http_body_fn)(void *context, const void *bytes, size_t count);
+/// Called as bytes arrive: the expected total (0 when unknown) and the bytes so far.
+typedef void (*ift_http_progress_fn)(void *context, long long total, long long received);
+
+/// GETs `url` (following redirects), passing the body to `body`. Returns 0 when the whole body
+/// arrived with HTTP status < 400; otherwise writes what went wrong (libcurl missing, connection,
+/// TLS, HTTP status, a stalled transfer) into `error` and returns -1. `*status` gets the HTTP status
+/// (0 when no response came). A transfer that moves less than 1 byte/s for `stall_seconds` fails.
+int ift_http_get(const char *url, long connect_timeout_seconds, long stall_seconds, ift_http_body_fn body,
+                 ift_http_progress_fn progress, void *context, long *status, char *error, size_t error_length);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif
