@@ -48,45 +48,75 @@ public struct Generator {
             throw IFTError.invalidArgument("the prompt has \(prompt.count) tokens; the model's context is \(model.maxPositions)")
         }
         let cache = try model.makeCache(capacity: min(model.maxPositions, prompt.count + maxTokens))
-        var sampler = Sampler(sampling)
-        var stream = Tokenizer.StreamingDecoder(tokenizer: tokenizer, skipSpecial: true)
+        var sequence = DecodingSequence(
+            tokenizer: tokenizer, sampling: sampling, maxTokens: maxTokens, stopTokens: stopTokens, stopStrings: stop)
         let clock = ContinuousClock()
         let t0 = clock.now
         var logits = try model.backend.floats(try model.forward(prompt, cache: cache, logitRows: 1))
         let t1 = clock.now
-        var generated: [Int32] = []
-        var text = ""
-        var emitted = 0  // characters of `text` already passed to onText
+        var emitted = 0  // characters of the text already passed to onText
         // Text that could still turn out to be the start of a stop string is held back.
         let holdBack = max(0, (stop.map(\.count).max() ?? 0) - 1)
-        var reason = "length"
-        let stops = stopTokens
-        while generated.count < maxTokens {
-            let next = Int32(sampler.sample(logits))
-            if stops.contains(next) {
-                reason = "eos"
-                break
+        while sequence.advance(logits, cacheFull: cache.length >= cache.capacity) {
+            if sequence.text.count - holdBack > emitted {
+                onText(String(sequence.text.dropFirst(emitted).prefix(sequence.text.count - holdBack - emitted)))
+                emitted = sequence.text.count - holdBack
             }
-            generated.append(next)
-            text += stream.append(next)
-            if let r = stop.compactMap({ text.firstRange(of: $0) }).min(by: { $0.lowerBound < $1.lowerBound }) {
-                text = String(text[..<r.lowerBound])
-                reason = "stop string"
-                break
-            }
-            if text.count - holdBack > emitted {
-                onText(String(text.dropFirst(emitted).prefix(text.count - holdBack - emitted)))
-                emitted = text.count - holdBack
-            }
-            if generated.count == maxTokens || cache.length >= cache.capacity { break }
-            logits = try model.backend.floats(try model.forward([next], cache: cache, logitRows: 1))
+            logits = try model.backend.floats(try model.forward([sequence.tokens[sequence.tokens.count - 1]], cache: cache, logitRows: 1))
         }
-        if reason != "stop string" { text += stream.finish() }
+        let text = sequence.text
         if text.count > emitted { onText(String(text.dropFirst(emitted))) }
         let t2 = clock.now
         func seconds(_ d: Duration) -> Double { Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18 }
         return GenerationResult(
-            promptTokens: prompt.count, tokens: generated, text: text, stopReason: reason,
+            promptTokens: prompt.count, tokens: sequence.tokens, text: text, stopReason: sequence.stopReason ?? "length",
             prefillSeconds: seconds(t1 - t0), decodeSeconds: seconds(t2 - t1))
+    }
+}
+
+/// One sequence being decoded: its sampler, the tokens and text so far, and when to stop (an
+/// end-of-generation token, a stop string, which is cut from the text, or the token limit).
+/// `Generator` and `BatchGenerator` share it, so both stop the same way.
+struct DecodingSequence {
+    private var sampler: Sampler
+    private var stream: Tokenizer.StreamingDecoder
+    private let stopTokens: Set<Int32>
+    private let stopStrings: [String]
+    let maxTokens: Int
+    private(set) var tokens: [Int32] = []
+    private(set) var text = ""
+    /// "eos", "stop string" or "length" once finished, else nil.
+    private(set) var stopReason: String?
+
+    init(tokenizer: Tokenizer, sampling: SamplingOptions, maxTokens: Int, stopTokens: Set<Int32>, stopStrings: [String]) {
+        sampler = Sampler(sampling)
+        stream = Tokenizer.StreamingDecoder(tokenizer: tokenizer, skipSpecial: true)
+        self.stopTokens = stopTokens
+        self.stopStrings = stopStrings
+        self.maxTokens = maxTokens
+        if maxTokens <= 0 { stopReason = "length" }
+    }
+
+    /// Samples the next token from `logits`. Returns true when the sequence goes on (the new token
+    /// is `tokens.last` and must be fed to the model), false when it has finished.
+    mutating func advance(_ logits: [Float], cacheFull: Bool) -> Bool {
+        guard stopReason == nil else { return false }
+        let next = Int32(sampler.sample(logits))
+        if stopTokens.contains(next) { return finish("eos") }
+        tokens.append(next)
+        text += stream.append(next)
+        if let r = stopStrings.compactMap({ text.firstRange(of: $0) }).min(by: { $0.lowerBound < $1.lowerBound }) {
+            text = String(text[..<r.lowerBound])
+            stopReason = "stop string"
+            return false
+        }
+        if tokens.count >= maxTokens || cacheFull { return finish("length") }
+        return true
+    }
+
+    private mutating func finish(_ reason: String) -> Bool {
+        stopReason = reason
+        text += stream.finish()
+        return false
     }
 }

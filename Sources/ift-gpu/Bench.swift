@@ -3,8 +3,8 @@ import IFTCore
 
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Benchmarks: kernels on each backend, and training steps.",
-        subcommands: [BenchKernels.self, BenchTrain.self])
+        abstract: "Benchmarks: kernels on each backend, training steps, batched generation.",
+        subcommands: [BenchKernels.self, BenchTrain.self, BenchGenerate.self])
 }
 
 struct BenchKernels: ParsableCommand {
