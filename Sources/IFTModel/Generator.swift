@@ -54,18 +54,14 @@ public struct Generator {
         let t0 = clock.now
         var logits = try model.backend.floats(try model.forward(prompt, cache: cache, logitRows: 1))
         let t1 = clock.now
-        var emitted = 0  // characters of the text already passed to onText
-        // Text that could still turn out to be the start of a stop string is held back.
-        let holdBack = max(0, (stop.map(\.count).max() ?? 0) - 1)
         while sequence.advance(logits, cacheFull: cache.length >= cache.capacity) {
-            if sequence.text.count - holdBack > emitted {
-                onText(String(sequence.text.dropFirst(emitted).prefix(sequence.text.count - holdBack - emitted)))
-                emitted = sequence.text.count - holdBack
-            }
+            let piece = sequence.takeNewText()
+            if !piece.isEmpty { onText(piece) }
             logits = try model.backend.floats(try model.forward([sequence.tokens[sequence.tokens.count - 1]], cache: cache, logitRows: 1))
         }
+        let rest = sequence.takeNewText()
+        if !rest.isEmpty { onText(rest) }
         let text = sequence.text
-        if text.count > emitted { onText(String(text.dropFirst(emitted))) }
         let t2 = clock.now
         func seconds(_ d: Duration) -> Double { Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18 }
         return GenerationResult(
@@ -87,6 +83,10 @@ struct DecodingSequence {
     private(set) var text = ""
     /// "eos", "stop string" or "length" once finished, else nil.
     private(set) var stopReason: String?
+    /// Characters of `text` already handed out by `takeNewText`.
+    private var emitted = 0
+    /// Text that could still turn out to be the start of a stop string is held back while running.
+    private let holdBack: Int
 
     init(tokenizer: Tokenizer, sampling: SamplingOptions, maxTokens: Int, stopTokens: Set<Int32>, stopStrings: [String]) {
         sampler = Sampler(sampling)
@@ -94,7 +94,18 @@ struct DecodingSequence {
         self.stopTokens = stopTokens
         self.stopStrings = stopStrings
         self.maxTokens = maxTokens
+        holdBack = max(0, (stopStrings.map(\.count).max() ?? 0) - 1)
         if maxTokens <= 0 { stopReason = "length" }
+    }
+
+    /// The text completed since the last call (for streaming): while running, all but the last
+    /// characters that could begin a stop string; once finished, everything left.
+    mutating func takeNewText() -> String {
+        let upTo = stopReason == nil ? text.count - holdBack : text.count
+        guard upTo > emitted else { return "" }
+        let piece = String(text.dropFirst(emitted).prefix(upTo - emitted))
+        emitted = upTo
+        return piece
     }
 
     /// Samples the next token from `logits`. Returns true when the sequence goes on (the new token

@@ -171,23 +171,31 @@ struct ExactMatchEvaluator {
     }
 
     func run(_ model: LlamaModel) throws -> Result {
-        var generator = Generator(model: model, tokenizer: tokenizer)
+        var generator = BatchGenerator(model: model, tokenizer: tokenizer, maxBatch: 32)
         if let eot = tokenizer.id(forToken: "<|endoftext|>") { generator.additionalStopTokens.insert(eot) }
-        var correct = 0
-        var samples: [Sample] = []
-        let bar = ProgressBar(label: "exact match", total: Double(examples.count), rateUnit: "ex/s")
-        for (i, e) in examples.enumerated() {
+        var cases: [(instruction: String, input: String, output: String)] = []
+        var requests: [GenerationRequest] = []
+        for e in examples {
             guard case .instruction(let instruction, let input, let output) = e.content else { continue }
-            let prompt = try style.prompt(for: e.content)
-            let ids = tokenizer.encode(prompt, parseSpecial: true)
-            let r = try generator.generate(prompt: ids, maxTokens: maxNewTokens, stop: ["\n###"])
-            let text = r.text.trimmingWhitespace()
-            let ok = Self.normalize(text) == Self.normalize(output)
-            if ok { correct += 1 }
-            samples.append(Sample(prompt: instruction + (input.isEmpty ? "" : "\n" + input), expected: output, generated: text, correct: ok))
-            bar.update(Double(i + 1))
+            let ids = tokenizer.encode(try style.prompt(for: e.content), parseSpecial: true)
+            cases.append((instruction, input, output))
+            requests.append(GenerationRequest(prompt: ids, maxTokens: maxNewTokens, stop: ["\n###"]))
+        }
+        let bar = ProgressBar(label: "exact match", total: Double(requests.count), rateUnit: "ex/s")
+        var done = 0
+        let results = try generator.generate(requests) { _, _ in
+            done += 1
+            bar.update(Double(done))
         }
         bar.finish()
+        var correct = 0
+        var samples: [Sample] = []
+        for (c, r) in zip(cases, results) {
+            let text = r.text.trimmingWhitespace()
+            let ok = Self.normalize(text) == Self.normalize(c.output)
+            if ok { correct += 1 }
+            samples.append(Sample(prompt: c.instruction + (c.input.isEmpty ? "" : "\n" + c.input), expected: c.output, generated: text, correct: ok))
+        }
         return Result(correct: correct, total: samples.count, samples: samples)
     }
 }
