@@ -45,6 +45,17 @@ public enum PromptStyle: Sendable {
         return .model(try ChatTemplate(source: source, name: "\(tokenizer.source) chat template"), bosToken: bos, eosToken: eos)
     }
 
+    /// The style called `name` (`alpaca`, `phi3`, `chatml`, or `model`: `tokenizer`'s chat template).
+    public static func named(_ name: String, tokenizer: Tokenizer) throws -> PromptStyle {
+        switch name {
+        case "alpaca": return .alpaca
+        case "phi3": return .phi3
+        case "chatml": return .chatml
+        case "model": return try .model(of: tokenizer)
+        default: throw IFTError.invalidArgument("unknown prompt style '\(name)'; choose alpaca, phi3, chatml or model")
+        }
+    }
+
     public var name: String {
         switch self {
         case .alpaca: return "alpaca"

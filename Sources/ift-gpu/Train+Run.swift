@@ -26,13 +26,7 @@ extension Train {
         }
         let backend = try backendOptions.makeBackend()
         let files = try ModelFiles(path: modelPath)
-        let style: PromptStyle
-        switch promptStyle {
-        case "phi3": style = .phi3
-        case "chatml": style = .chatml
-        case "model": style = try .model(of: files.tokenizer)
-        default: style = .alpaca
-        }
+        let style = try PromptStyle.named(promptStyle, tokenizer: files.tokenizer)
         let prepared = try PreparedData.prepare(
             path: data, tokenizer: files.tokenizer,
             options: DataOptions(
@@ -77,6 +71,7 @@ extension Train {
             run["lora_rank"] = .int(rank)
             run["lora_alpha"] = .double(Double(alpha))
             run["lora_targets"] = .string(lora.targets.map(\.rawValue).joined(separator: ","))
+            run["lora_rslora"] = .bool(rslora)
         }
         run["prompt_style"] = .string(style.name)
         run["data"] = .string(data)
