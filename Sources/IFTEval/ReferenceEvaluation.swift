@@ -63,7 +63,7 @@ public struct ReferenceEvaluation {
     }
 
     /// 4 decimals: enough for 0-100 scores, short in JSON.
-    static func round(_ x: Double) -> Double { (x * 10_000).rounded() / 10_000 }
+    public static func round(_ x: Double) -> Double { (x * 10_000).rounded() / 10_000 }
 }
 
 /// Writes an evaluation's per-example JSONL and summary JSON atomically.

@@ -16,7 +16,7 @@ struct Eval: ParsableCommand {
             Each evaluation writes per-example rows (`<name>-examples.jsonl`) and a \
             summary (`<name>-summary.json`) into --output, and prints the summary.
             """,
-        subcommands: [EvalMetrics.self, EvalHumanEval.self])
+        subcommands: [EvalMetrics.self, EvalLoss.self, EvalForgetting.self, EvalHumanEval.self])
 }
 
 /// The model to evaluate: a base model, or a training checkpoint (its adapters merged).
@@ -33,20 +33,27 @@ struct EvalModelOptions: ParsableArguments {
 
     /// The model, its files, and the prompt style its checkpoint trained with (if any).
     func load(maxPositions: Int = 2048) throws -> (model: LlamaModel, files: ModelFiles, style: String?) {
-        let backend = try backendOptions.makeBackend()
-        let store = try ModelStore()
-        var path: String?
-        if let model {
-            path = try KnownModel.named(model).map { FileSystem.exists(model) ? model : try store.pull($0) } ?? store.resolve(model)
-        }
-        if let checkpoint {
-            let c = try CheckpointModel(checkpoint: checkpoint, modelPath: path, backend: backend, maxPositions: maxPositions)
-            return (c.model, c.files, c.promptStyle)
-        }
-        guard let path else { throw ValidationError("name the model to evaluate: --model or --checkpoint") }
-        let files = try ModelFiles(path: path)
-        return (try files.loadModel(on: backend, maxPositions: min(maxPositions, files.config.maxPositions)), files, nil)
+        try loadEvalModel(model: model, checkpoint: checkpoint, backend: try backendOptions.makeBackend(), maxPositions: maxPositions)
     }
+}
+
+/// A base model (a known name, pulled if needed, or a path) or a training checkpoint with its
+/// adapters merged, and the prompt style the checkpoint trained with.
+func loadEvalModel(
+    model: String?, checkpoint: String?, backend: any Backend, maxPositions: Int
+) throws -> (model: LlamaModel, files: ModelFiles, style: String?) {
+    let store = try ModelStore()
+    var path: String?
+    if let model {
+        path = try KnownModel.named(model).map { FileSystem.exists(model) ? model : try store.pull($0) } ?? store.resolve(model)
+    }
+    if let checkpoint {
+        let c = try CheckpointModel(checkpoint: checkpoint, modelPath: path, backend: backend, maxPositions: maxPositions)
+        return (c.model, c.files, c.promptStyle)
+    }
+    guard let path else { throw ValidationError("name the model to evaluate: --model or --checkpoint") }
+    let files = try ModelFiles(path: path)
+    return (try files.loadModel(on: backend, maxPositions: min(maxPositions, files.config.maxPositions)), files, nil)
 }
 
 struct EvalMetrics: ParsableCommand {
