@@ -57,7 +57,7 @@ let package = Package(
         .target(name: "IFTModel", dependencies: ["IFTCore", "IFTCPU"], path: "Sources/IFTModel"),
         .target(name: "IFTData", dependencies: ["IFTCore", "IFTModel"], path: "Sources/IFTData"),
         .target(name: "IFTTrain", dependencies: ["IFTCore", "IFTCPU", "IFTModel", "IFTData"], path: "Sources/IFTTrain"),
-        .target(name: "IFTEval", dependencies: ["IFTCore", "IFTModel", "IFTData", "CZlib"], path: "Sources/IFTEval"),
+        .target(name: "IFTEval", dependencies: ["IFTCore", "IFTModel", "IFTData", "IFTHub", "CZlib"], path: "Sources/IFTEval"),
         .target(
             name: "IFTHub",
             dependencies: [

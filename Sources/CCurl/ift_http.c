@@ -15,6 +15,8 @@ static struct {
     CURLcode (*easy_getinfo)(CURL *, CURLINFO, ...);
     const char *(*easy_strerror)(CURLcode);
     void (*easy_cleanup)(CURL *);
+    struct curl_slist *(*slist_append)(struct curl_slist *, const char *);
+    void (*slist_free_all)(struct curl_slist *);
 } api;
 static char load_error[512];
 static pthread_once_t once = PTHREAD_ONCE_INIT;
@@ -35,8 +37,10 @@ static void load(void) {
     *(void **)&api.easy_getinfo = dlsym(h, "curl_easy_getinfo");
     *(void **)&api.easy_strerror = dlsym(h, "curl_easy_strerror");
     *(void **)&api.easy_cleanup = dlsym(h, "curl_easy_cleanup");
+    *(void **)&api.slist_append = dlsym(h, "curl_slist_append");
+    *(void **)&api.slist_free_all = dlsym(h, "curl_slist_free_all");
     if (!api.global_init || !api.easy_init || !api.easy_setopt || !api.easy_perform || !api.easy_getinfo ||
-        !api.easy_strerror || !api.easy_cleanup) {
+        !api.easy_strerror || !api.easy_cleanup || !api.slist_append || !api.slist_free_all) {
         snprintf(load_error, sizeof load_error, "the libcurl that was found lacks the easy interface");
         api.easy_init = NULL;
         return;
@@ -102,6 +106,55 @@ int ift_http_get(const char *url, long connect_timeout_seconds, long stall_secon
     CURLcode code = api.easy_perform(curl);
     api.easy_getinfo(curl, CURLINFO_RESPONSE_CODE, status);
     api.easy_cleanup(curl);
+    if (code == CURLE_OK) return 0;
+    if (t.stopped) {
+        snprintf(error, error_length, "stopped by the receiver");
+    } else {
+        snprintf(error, error_length, "%s", curl_error[0] ? curl_error : api.easy_strerror(code));
+    }
+    return -1;
+}
+
+int ift_http_request(const char *url, const char *method, const char *const *headers, int header_count,
+                     const void *request_body, size_t request_length, long connect_timeout_seconds,
+                     long total_timeout_seconds, ift_http_body_fn body, void *context, long *status, char *error,
+                     size_t error_length) {
+    *status = 0;
+    if (error_length) error[0] = 0;
+    pthread_once(&once, load);
+    if (!api.easy_init) {
+        snprintf(error, error_length, "%s", load_error);
+        return -1;
+    }
+    CURL *curl = api.easy_init();
+    if (!curl) {
+        snprintf(error, error_length, "curl_easy_init failed");
+        return -1;
+    }
+    struct curl_slist *list = NULL;
+    for (int i = 0; i < header_count; i++) list = api.slist_append(list, headers[i]);
+    char curl_error[CURL_ERROR_SIZE] = {0};
+    transfer t = {body, NULL, context, 0};
+    api.easy_setopt(curl, CURLOPT_URL, url);
+    api.easy_setopt(curl, CURLOPT_USERAGENT, "ift-gpu");
+    api.easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+    api.easy_setopt(curl, CURLOPT_CONNECTTIMEOUT, connect_timeout_seconds);
+    if (total_timeout_seconds > 0) api.easy_setopt(curl, CURLOPT_TIMEOUT, total_timeout_seconds);
+    api.easy_setopt(curl, CURLOPT_ERRORBUFFER, curl_error);
+    api.easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_write);
+    api.easy_setopt(curl, CURLOPT_WRITEDATA, &t);
+    if (list) api.easy_setopt(curl, CURLOPT_HTTPHEADER, list);
+    if (strcmp(method, "POST") == 0) {
+        api.easy_setopt(curl, CURLOPT_POST, 1L);
+        api.easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)request_length);
+        api.easy_setopt(curl, CURLOPT_POSTFIELDS, request_body ? request_body : "");
+    } else if (strcmp(method, "GET") != 0) {
+        api.easy_setopt(curl, CURLOPT_CUSTOMREQUEST, method);
+    }
+    CURLcode code = api.easy_perform(curl);
+    api.easy_getinfo(curl, CURLINFO_RESPONSE_CODE, status);
+    api.easy_cleanup(curl);
+    if (list) api.slist_free_all(list);
     if (code == CURLE_OK) return 0;
     if (t.stopped) {
         snprintf(error, error_length, "stopped by the receiver");

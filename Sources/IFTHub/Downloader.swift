@@ -1,4 +1,3 @@
-import CCurl
 import IFTCore
 import IFTModel
 
@@ -73,48 +72,10 @@ enum Downloader {
         }
     }
 
-    /// What one transfer's C callbacks reach through their context pointer.
-    private final class Transfer {
-        let body: (UnsafeRawBufferPointer) throws -> Void
-        let progress: ((Int64, Int64) -> Void)?
-        var error: Error?
-        init(body: @escaping (UnsafeRawBufferPointer) throws -> Void, progress: ((Int64, Int64) -> Void)?) {
-            self.body = body
-            self.progress = progress
-        }
-    }
-
-    /// GETs `url`, handing the body to `body` piece by piece; an error thrown by `body` stops the
-    /// transfer and is rethrown.
     static func get(
         _ url: String, stallSeconds: Int, body: @escaping (UnsafeRawBufferPointer) throws -> Void,
         progress: ((Int64, Int64) -> Void)? = nil
     ) throws {
-        let transfer = Transfer(body: body, progress: progress)
-        let context = Unmanaged.passRetained(transfer)
-        defer { context.release() }
-        var status = 0
-        var message = [CChar](repeating: 0, count: 1024)
-        let result = ift_http_get(
-            url, 30, stallSeconds,
-            { context, bytes, count in
-                let t = Unmanaged<Transfer>.fromOpaque(context!).takeUnretainedValue()
-                do {
-                    try t.body(UnsafeRawBufferPointer(start: bytes, count: count))
-                    return 0
-                } catch {
-                    t.error = error
-                    return 1
-                }
-            },
-            { context, total, received in
-                Unmanaged<Transfer>.fromOpaque(context!).takeUnretainedValue().progress?(total, received)
-            },
-            context.toOpaque(), &status, &message, message.count)
-        if let error = transfer.error { throw error }
-        guard result == 0 else {
-            let why = String(decoding: message.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-            throw IFTError.invalidArgument("GET \(url) failed: \(why)")
-        }
+        try HTTP.get(url, stallSeconds: stallSeconds, body: body, progress: progress)
     }
 }

@@ -21,6 +21,14 @@ typedef void (*ift_http_progress_fn)(void *context, long long total, long long r
 int ift_http_get(const char *url, long connect_timeout_seconds, long stall_seconds, ift_http_body_fn body,
                  ift_http_progress_fn progress, void *context, long *status, char *error, size_t error_length);
 
+/// A request with a method ("GET" or "POST"), extra header lines ("Name: value"), an optional
+/// body, and a limit on the whole transfer (`total_timeout_seconds`, 0 for none). Otherwise as
+/// ift_http_get; HTTP statuses >= 400 are not errors here: the body and `*status` come back.
+int ift_http_request(const char *url, const char *method, const char *const *headers, int header_count,
+                     const void *request_body, size_t request_length, long connect_timeout_seconds,
+                     long total_timeout_seconds, ift_http_body_fn body, void *context, long *status, char *error,
+                     size_t error_length);
+
 #ifdef __cplusplus
 }
 #endif
