@@ -22,7 +22,9 @@ Two settings make the official run reproducible and equal to the current upstrea
 Usage: python3 Tools/make-ifeval-fixture.py [--prompts ../shared/data/ifeval/input_data.jsonl]
 Writes Tests/IFTEvalTests/Fixtures/ifeval/official-results.jsonl: one row per (prompt, variant) with
 `key`, `variant`, `response` (omitted where the test rebuilds it: see `rebuilt`) and the official
-`strict` and `loose` `follow_instruction_list`s.
+`strict` and `loose` `follow_instruction_list`s; and official-counts.jsonl: for every prompt as
+written and upper-cased, [sentences (count_sentences), words (count_words), all-capital words
+(word_tokenize + isupper)].
 """
 
 import argparse
@@ -250,6 +252,20 @@ def main():
                 out.write(json.dumps(record, ensure_ascii=False) + "\n")
                 n += 1
     print(f"wrote {n} rows to {out_path} ({os.path.getsize(out_path)} bytes)")
+
+    # The text utilities on their own, on every prompt as written and upper-cased: sentences
+    # (Punkt), words (\w+) and all-capital words (nltk.word_tokenize).
+    import lm_eval.tasks.ifeval.instructions_util as util
+
+    counts_path = os.path.join(args.out, "official-counts.jsonl")
+    with open(counts_path, "w", encoding="utf-8") as out:
+        for row in rows:
+            record = {"key": row["key"]}
+            for name, text in [("prompt", row["prompt"]), ("upper", row["prompt"].upper())]:
+                record[name] = [util.count_sentences(text), util.count_words(text),
+                                sum(1 for w in nltk.word_tokenize(text) if w.isupper())]
+            out.write(json.dumps(record) + "\n")
+    print(f"wrote {len(rows)} rows to {counts_path} ({os.path.getsize(counts_path)} bytes)")
 
 
 if __name__ == "__main__":

@@ -12,6 +12,10 @@
 ///   initials (`J.`) and numbers (`3.`) followed by a lowercase word are not breaks;
 /// - closing quotes and brackets after a boundary move to the sentence before.
 ///
+/// Regular expressions inside nltk use `\s`/`\w` as nltk ≥ 3.10's `regex` engine defines them
+/// (`PyText.isNLTKSpace`, `isNLTKWord`); Python string methods (`lower`, `isupper`, `rstrip`)
+/// keep Python's.
+///
 /// **Deviation.** Punkt's orthographic heuristic looks words up in the model's orthographic context
 /// (for each of ~20,000 WSJ word types: seen capitalized mid-sentence? seen lowercase?). That table
 /// is not embedded. Instead: a lowercase next word is never a sentence starter (true in the model
@@ -63,12 +67,12 @@ enum PunktSentences {
             guard i + 1 < n else { continue }
             if nonWord.contains(text[i + 1]) {
                 candidates.append(Candidate(position: i, afterEnd: i + 2, nextTokenStart: nil))
-            } else if PyText.isSpace(text[i + 1]) {
+            } else if PyText.isNLTKSpace(text[i + 1]) {
                 var j = i + 1
-                while j < n, PyText.isSpace(text[j]) { j += 1 }
+                while j < n, PyText.isNLTKSpace(text[j]) { j += 1 }
                 guard j < n else { continue }
                 var k = j
-                while k < n, !PyText.isSpace(text[k]) { k += 1 }
+                while k < n, !PyText.isNLTKSpace(text[k]) { k += 1 }
                 candidates.append(Candidate(position: i, afterEnd: k, nextTokenStart: j))
             }
         }
@@ -145,9 +149,9 @@ enum PunktSentences {
         while i < end, closers.contains(text[i]) {
             i += 1
             let closing = i - slice.start
-            if i < end, PyText.isSpace(text[i]) {
+            if i < end, PyText.isNLTKSpace(text[i]) {
                 var j = i
-                while j < end, PyText.isSpace(text[j]) { j += 1 }
+                while j < end, PyText.isNLTKSpace(text[j]) { j += 1 }
                 return (closing, j - slice.start)
             }
             if i + 1 < end, text[i] == "-", text[i + 1] == "-" { return (closing, closing) }
@@ -212,7 +216,7 @@ enum PunktSentences {
             }
             if line[p] == "." {
                 var reps = 0
-                while p + 2 * reps + 1 < n, line[p + 2 * reps] == ".", PyText.isSpace(line[p + 2 * reps + 1]) { reps += 1 }
+                while p + 2 * reps + 1 < n, line[p + 2 * reps] == ".", PyText.isNLTKSpace(line[p + 2 * reps + 1]) { reps += 1 }
                 var r = reps
                 while r >= 2 {
                     if p + 2 * r < n, line[p + 2 * r] == "." { return p + 2 * r + 1 }
@@ -222,10 +226,10 @@ enum PunktSentences {
             return nil
         }
         func endsWord(_ e: Int) -> Bool {
-            if e == n || PyText.isSpace(line[e]) || nonWord.contains(line[e]) || multiChar(e) != nil { return true }
+            if e == n || PyText.isNLTKSpace(line[e]) || nonWord.contains(line[e]) || multiChar(e) != nil { return true }
             if line[e] == "," {
                 let f = e + 1
-                return f == n || PyText.isSpace(line[f]) || nonWord.contains(line[f]) || multiChar(f) != nil
+                return f == n || PyText.isNLTKSpace(line[f]) || nonWord.contains(line[f]) || multiChar(f) != nil
             }
             return false
         }
@@ -236,7 +240,7 @@ enum PunktSentences {
             if let q = multiChar(p) {
                 tokens.append(Array(line[p..<q]))
                 p = q
-            } else if PyText.isSpace(c) {
+            } else if PyText.isNLTKSpace(c) {
                 p += 1
             } else if !notWordStart.contains(c) {
                 var e = p + 1

@@ -46,8 +46,28 @@ enum PyText {
         return isAlpha(c) || c.properties.numericType != nil
     }
 
+    /// `\w` in nltk's own regular expressions: nltk ≥ 3.10 compiles them (the `\w+` word counter,
+    /// Punkt, the word tokenizer) with the third-party `regex` engine, where `\w` is Unicode's
+    /// word class — letters and numbers as in `re`, but also combining marks (so Hindi `नमस्ते` or
+    /// Thai `สเปรดชีต` is one word, where `re` splits it at each vowel sign or virama), connector
+    /// punctuation and the zero-width (non-)joiners.
+    static func isNLTKWord(_ c: Unicode.Scalar) -> Bool {
+        if c.isASCII { return isWord(c) }
+        let p = c.properties
+        switch p.generalCategory {
+        case .nonspacingMark, .spacingMark, .enclosingMark, .decimalNumber, .connectorPunctuation: return true
+        default: return p.isAlphabetic || p.isJoinControl
+        }
+    }
+
+    /// `\s` in nltk's own regular expressions (the `regex` engine): Unicode's White_Space, which
+    /// unlike `str.isspace` leaves out U+001C...U+001F.
+    static func isNLTKSpace(_ c: Unicode.Scalar) -> Bool {
+        c.isASCII ? (c.value >= 0x09 && c.value <= 0x0D) || c == " " : c.properties.isWhitespace
+    }
+
     /// `[^\W\d]`: a word character that is not a decimal digit.
-    static func isWordNotDigit(_ c: Unicode.Scalar) -> Bool { isWord(c) && !isDecimal(c) }
+    static func isWordNotDigit(_ c: Unicode.Scalar) -> Bool { isNLTKWord(c) && !isDecimal(c) }
 
     static func isUpper(_ c: Unicode.Scalar) -> Bool {
         c.isASCII ? (c >= "A" && c <= "Z") : c.properties.isUppercase
@@ -169,12 +189,13 @@ enum PyText {
         p.count <= s.count && Array(s[(s.count - p.count)...]) == p
     }
 
-    /// The number of `\w+` tokens: nltk's `RegexpTokenizer(r"\w+")`, which IFEval's `count_words` uses.
+    /// The number of `\w+` tokens: nltk's `RegexpTokenizer(r"\w+")`, which IFEval's `count_words`
+    /// uses (with nltk's `\w`, see `isNLTKWord`).
     static func countWords(_ s: Scalars) -> Int {
         var n = 0
         var inWord = false
         for c in s {
-            let w = isWord(c)
+            let w = isNLTKWord(c)
             if w && !inWord { n += 1 }
             inWord = w
         }
@@ -246,10 +267,10 @@ public struct IFEvalPattern: Sendable, Equatable {
         return false
     }
 
-    /// `re` `\b` at position `i`: a word character on exactly one side.
-    static func isBoundary(_ s: PyText.Scalars, _ i: Int) -> Bool {
-        let before = i > 0 && PyText.isWord(s[i - 1])
-        let after = i < s.count && PyText.isWord(s[i])
+    /// `\b` at position `i`: a word character (`re`'s, or another definition) on exactly one side.
+    static func isBoundary(_ s: PyText.Scalars, _ i: Int, word: (Unicode.Scalar) -> Bool = PyText.isWord) -> Bool {
+        let before = i > 0 && word(s[i - 1])
+        let after = i < s.count && word(s[i])
         return before != after
     }
 }

@@ -2,7 +2,8 @@
 /// in: the text is split into sentences with Punkt, then each sentence goes through nltk's
 /// `NLTKWordTokenizer` — a fixed sequence of regular-expression rewrites (quotes, punctuation,
 /// brackets, dashes, contractions) followed by a split on whitespace. Each rewrite below is one rule
-/// of that tokenizer, in its order, with Python's `re` semantics on code points.
+/// of that tokenizer, in its order, on code points, with `\s`/`\w` as nltk's `regex` engine
+/// defines them (`PyText.isNLTKSpace`, `isNLTKWord`).
 enum TreebankWords {
     typealias Scalars = [Unicode.Scalar]
 
@@ -56,7 +57,7 @@ enum TreebankWords {
             var q = p + 1
             while q < s.count, closers.contains(s[q]) { q += 1 }
             var r = q
-            while r < s.count, PyText.isSpace(s[r]) { r += 1 }
+            while r < s.count, PyText.isNLTKSpace(s[r]) { r += 1 }
             // Giving back closers cannot help: `\s*$` would then have to match a closer.
             if atEnd(s, r) { return (p, q) }
         }
@@ -83,12 +84,12 @@ enum TreebankWords {
             return nil
         }
         s = sub(s) { s, i in
-            guard s[i] == "'", i == 0 || !PyText.isWord(s[i - 1]), i + 1 < s.count, PyText.isWord(s[i + 1]) else { return nil }
+            guard s[i] == "'", i == 0 || !PyText.isNLTKWord(s[i - 1]), i + 1 < s.count, PyText.isNLTKWord(s[i + 1]) else { return nil }
             for suffix in ["re", "ve", "ll", "m", "t", "s", "d", "n"] {
                 let w = sp(suffix)
                 let end = i + 1 + w.count
                 if end <= s.count, zip(s[(i + 1)..<end], w).allSatisfy({ PyText.fold($0) == $1 }),
-                    IFEvalPattern.isBoundary(s, end)
+                    IFEvalPattern.isBoundary(s, end, word: PyText.isNLTKWord)
                 {
                     return nil
                 }
@@ -128,9 +129,9 @@ enum TreebankWords {
         s = sub(s) { s, i in i + 1 < s.count && s[i] == "'" && s[i + 1] == "'" ? (2, sp(" '' ")) : nil }
         s = sub(s) { s, i in s[i] == "\"" ? (1, sp(" '' ")) : nil }
         s = sub(s) { s, i in
-            guard PyText.isSpace(s[i]) else { return nil }
+            guard PyText.isNLTKSpace(s[i]) else { return nil }
             var j = i
-            while j < s.count, PyText.isSpace(s[j]) { j += 1 }
+            while j < s.count, PyText.isNLTKSpace(s[j]) { j += 1 }
             return (j - i, [" "])
         }
         s = sub(s) { s, i in
@@ -168,14 +169,14 @@ enum TreebankWords {
             if leadingSpace {
                 guard s[i] == " " else { return nil }
                 start = i + 1
-            } else if !IFEvalPattern.isBoundary(s, i) {
+            } else if !IFEvalPattern.isBoundary(s, i, word: PyText.isNLTKWord) {
                 return nil
             }
             let end = start + word.count
             guard end <= s.count, zip(s[start..<end], word).allSatisfy({ PyText.fold($0) == $1 }) else { return nil }
             if spaceAfter {
-                guard end < s.count, PyText.isSpace(s[end]) else { return nil }
-            } else if !IFEvalPattern.isBoundary(s, end) {
+                guard end < s.count, PyText.isNLTKSpace(s[end]) else { return nil }
+            } else if !IFEvalPattern.isBoundary(s, end, word: PyText.isNLTKWord) {
                 return nil
             }
             let first = Array(s[start..<(start + a.count)]), second = Array(s[(start + a.count)..<end])
