@@ -131,8 +131,19 @@ extension Train {
         if let after { summary.append(("validation loss after", ProgressBar.fixed(after, 4))) }
         if let emBefore { summary.append(("exact match before", emBefore.summary)) }
         if let emAfter { summary.append(("exact match after", emAfter.summary)) }
-        try TrainingReport.write(to: output + "/report.html", title: "ift-gpu train: \(trainingMode.rawValue) on \(data)", history: trainer.history, summary: summary,
-            initialValidationLoss: trainer.state.step == trainer.history.count ? before : nil)
+        try TrainingReport.write(
+            TrainingReport.Content(
+                title: "ift-gpu train: \(trainingMode.rawValue) on \(data)", history: trainer.history, summary: summary,
+                settings: [
+                    ("learning rate", "\(lr), \(schedule), warmup \(warmup)"), ("batch", "\(batchSize) x \(gradAccum) accumulation"),
+                    ("epochs", "\(epochs)" + (maxSteps.map { ", at most \($0) steps" } ?? "")), ("max length", "\(maxLength)"),
+                    ("weight decay", "\(weightDecay)"), ("max grad norm", maxGradNorm > 0 ? "\(maxGradNorm)" : "none"),
+                    ("prompt style", style.name), ("mask instructions", "\(maskInstructions)"), ("packing", "\(packing)"), ("seed", "\(seed)"),
+                ] + (trainingMode == .full ? [] : [
+                    ("LoRA", "rank \(rank), alpha \(alpha), dropout \(loraDropout), targets \(lora.targets.map(\.rawValue).joined(separator: ","))" + (rslora ? ", rsLoRA" : "")),
+                ]),
+                initialValidationLoss: trainer.state.step == trainer.history.count ? before : nil),
+            to: output + "/report.html")
         print("wrote:    \(output)/metrics.jsonl, \(output)/report.html, \(output)/checkpoint" + (trainingMode != .full ? ", \(output)/adapter" : ""))
     }
 }
