@@ -142,9 +142,36 @@ extension Train {
                 ] + (trainingMode == .full ? [] : [
                     ("LoRA", "rank \(rank), alpha \(alpha), dropout \(loraDropout), targets \(lora.targets.map(\.rawValue).joined(separator: ","))" + (rslora ? ", rsLoRA" : "")),
                 ]),
-                initialValidationLoss: trainer.state.step == trainer.history.count ? before : nil),
+                initialValidationLoss: trainer.state.step == trainer.history.count ? before : nil,
+                tables: evaluationTable(before: before, after: after, emBefore: emBefore, emAfter: emAfter),
+                samples: reportSamples(before: emBefore, after: emAfter)),
             to: output + "/report.html")
         print("wrote:    \(output)/metrics.jsonl, \(output)/report.html, \(output)/checkpoint" + (trainingMode != .full ? ", \(output)/adapter" : ""))
+    }
+}
+
+/// The report's base-vs-fine-tuned table (validation loss, exact match).
+func evaluationTable(
+    before: Double?, after: Double?, emBefore: ExactMatchEvaluator.Result?, emAfter: ExactMatchEvaluator.Result?
+) -> [TrainingReport.Table] {
+    var rows: [[String]] = []
+    if before != nil || after != nil {
+        rows.append(["validation loss", before.map { ProgressBar.fixed($0, 4) } ?? "—", after.map { ProgressBar.fixed($0, 4) } ?? "—"])
+    }
+    if emBefore != nil || emAfter != nil {
+        rows.append(["exact match", emBefore?.summary ?? "—", emAfter?.summary ?? "—"])
+    }
+    return rows.isEmpty ? [] : [TrainingReport.Table(title: "Evaluation", header: ["metric", "before training", "after training"], rows: rows)]
+}
+
+/// Sample generations before and after training, for the report (at most 8).
+func reportSamples(before: ExactMatchEvaluator.Result?, after: ExactMatchEvaluator.Result?) -> [TrainingReport.Sample] {
+    let base = after?.samples ?? before?.samples ?? []
+    return base.prefix(8).enumerated().map { i, s in
+        TrainingReport.Sample(
+            prompt: s.prompt, expected: s.expected,
+            before: before.flatMap { i < $0.samples.count ? $0.samples[i].generated : nil },
+            after: after.map { _ in s.generated })
     }
 }
 

@@ -133,8 +133,8 @@ final class TrainerTests: XCTestCase {
         let html = TrainingReport.html(title: "a <b> & c", history: h, summary: [("k", "v<")], initialValidationLoss: 2.9)
         XCTAssertTrue(html.contains("a &lt;b&gt; &amp; c"))
         XCTAssertTrue(html.contains("v&lt;"))
-        XCTAssertEqual(html.components(separatedBy: "<polyline").count - 1, 2, "training and validation curves")
-        XCTAssertEqual(html.components(separatedBy: "<circle").count - 1, 2, "validation points at steps 0 and 4")
+        XCTAssertEqual(html.components(separatedBy: "<figure").count - 1, 5, "five panels")
+        XCTAssertTrue(html.contains("validation loss at step 0: 2.9") && html.contains("validation loss at step 4: 1.2"), "validation points at steps 0 and 4")
     }
 
     func testScheduleMatchesHuggingFace() {
