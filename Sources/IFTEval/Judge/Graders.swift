@@ -8,6 +8,12 @@ public struct Judgement: Sendable {
     public var score: Double?
     public var reply: String
     public var problem: String?
+
+    public init(score: Double?, reply: String, problem: String?) {
+        self.score = score
+        self.reply = reply
+        self.problem = problem
+    }
 }
 
 /// *Build a Large Language Model From Scratch*, ch. 7.8: the judge sees the instruction (in the
