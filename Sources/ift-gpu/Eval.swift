@@ -16,7 +16,7 @@ struct Eval: ParsableCommand {
             Each evaluation writes per-example rows (`<name>-examples.jsonl`) and a \
             summary (`<name>-summary.json`) into --output, and prints the summary.
             """,
-        subcommands: [EvalMetrics.self, EvalLoss.self, EvalForgetting.self, EvalIFEval.self, EvalHumanEval.self, EvalJudge.self, EvalMTBench.self])
+        subcommands: [EvalMetrics.self, EvalLoss.self, EvalForgetting.self, EvalIFEval.self, EvalHumanEval.self, EvalJudge.self, EvalMTBench.self, EvalSafety.self])
 }
 
 /// The model to evaluate: a base model, or a training checkpoint (its adapters merged).

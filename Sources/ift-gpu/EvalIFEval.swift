@@ -57,32 +57,14 @@ struct EvalIFEval: ParsableCommand {
         var responsesPath = responses ?? ""
         if responses == nil {
             let (model, files, _) = try modelOptions.load()
-            let tokenizer = files.tokenizer
-            guard let source = tokenizer.chatTemplate else {
-                throw ValidationError("the model has no chat template to put the IFEval prompts in")
-            }
-            let template = try ChatTemplate(source: source)
-            let bos = tokenizer.bosID.flatMap { tokenizer.token(forID: $0) } ?? ""
-            let eos = tokenizer.eosID.flatMap { tokenizer.token(forID: $0) } ?? ""
-            var generator = BatchGenerator(model: model, tokenizer: tokenizer)
-            for end in ["<|im_end|>", "<|eot_id|>", "<|end|>", "<end_of_turn>"] {
-                if let id = tokenizer.id(forToken: end) { generator.additionalStopTokens.insert(id) }
-            }
-            let requests = try promptSet.map { p in
-                let text = try template.render(messages: [.user(p.prompt)], addGenerationPrompt: true, bosToken: bos, eosToken: eos)
-                return GenerationRequest(prompt: tokenizer.encode(text, parseSpecial: true), maxTokens: maxNewTokens)
-            }
-            print("model:    \(files.path) on \(model.backend.name): answering \(requests.count) IFEval prompts")
-            let bar = ProgressBar(label: "answering", total: Double(requests.count), rateUnit: "it/s")
-            var done = 0
-            let results = try generator.generate(requests) { _, _ in
-                done += 1
-                bar.update(Double(done))
-            }
-            bar.finish()
+            print("model:    \(files.path) on \(model.backend.name): answering \(promptSet.count) IFEval prompts")
+            let answers = try chatAnswers(
+                model: model, files: files, conversations: promptSet.map { [.user($0.prompt)] }, maxNewTokens: maxNewTokens,
+                label: "answering")
+            let results = answers
             responsesPath = output + "/ifeval-responses.jsonl"
             let rows = zip(promptSet, results).map { p, r in
-                JSONValue.object(JSONObject([("prompt", .string(p.prompt)), ("response", .string(r.text))])).description
+                JSONValue.object(JSONObject([("prompt", .string(p.prompt)), ("response", .string(r))])).description
             }
             try EvalOutput.writeText(rows.joined(separator: "\n") + "\n", to: responsesPath)
         }

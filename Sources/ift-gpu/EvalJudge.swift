@@ -69,7 +69,7 @@ struct EvalJudge: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "judge",
         abstract: "LLM-as-a-judge scores 0-100 (ch. 7's protocol) for a responses file.",
-        usage: "ift-gpu eval judge --responses <file> --judge-url <url> --judge-model <name> [<options>]",
+        usage: "ift-gpu eval judge --responses <file> --judge-url <url> [<options>]",
         discussion: """
             For each row (fields `instruction`, optional `input`, `output` and the \
             response), the judge is asked, as in *Build a Large Language Model From \
@@ -119,7 +119,7 @@ struct EvalMTBench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "mt-bench",
         abstract: "MT-Bench: two-turn answers graded 1-10 by a judge, per category.",
-        usage: "ift-gpu eval mt-bench --questions <file> --judge-prompts <file> [<options>]",
+        usage: "ift-gpu eval mt-bench --questions <file> [<options>]",
         discussion: """
             The model (--model or --checkpoint) answers each question's first turn, then \
             its second with the first answer in the conversation (the model's chat \
@@ -239,32 +239,123 @@ struct EvalMTBench: ParsableCommand {
     /// Both turns of every question, answered by the model in its chat template.
     func answer(_ qs: [MTBench.Question]) throws -> [[String]] {
         let (model, files, _) = try modelOptions.load()
-        let tokenizer = files.tokenizer
-        guard let source = tokenizer.chatTemplate else { throw ValidationError("the model has no chat template for MT-Bench's conversations") }
-        let template = try ChatTemplate(source: source)
-        let bos = tokenizer.bosID.flatMap { tokenizer.token(forID: $0) } ?? ""
-        let eos = tokenizer.eosID.flatMap { tokenizer.token(forID: $0) } ?? ""
-        var generator = BatchGenerator(model: model, tokenizer: tokenizer)
-        for end in ["<|im_end|>", "<|eot_id|>", "<|end|>", "<end_of_turn>"] {
-            if let id = tokenizer.id(forToken: end) { generator.additionalStopTokens.insert(id) }
-        }
-        func run(_ conversations: [[ChatMessage]], label: String) throws -> [String] {
-            let requests = try conversations.map { messages in
-                let text = try template.render(messages: messages, addGenerationPrompt: true, bosToken: bos, eosToken: eos)
-                return GenerationRequest(prompt: tokenizer.encode(text, parseSpecial: true), maxTokens: maxNewTokens)
-            }
-            let bar = ProgressBar(label: label, total: Double(requests.count), rateUnit: "it/s")
-            var done = 0
-            let results = try generator.generate(requests) { _, _ in
-                done += 1
-                bar.update(Double(done))
-            }
-            bar.finish()
-            return results.map { $0.text }
-        }
         print("model:    \(files.path) on \(model.backend.name): answering \(qs.count) questions, two turns each")
-        let first = try run(qs.map { [.user($0.turns[0])] }, label: "turn 1")
-        let second = try run(zip(qs, first).map { q, a in [.user(q.turns[0]), .assistant(a), .user(q.turns[1])] }, label: "turn 2")
+        let first = try chatAnswers(model: model, files: files, conversations: qs.map { [.user($0.turns[0])] }, maxNewTokens: maxNewTokens, label: "turn 1")
+        let second = try chatAnswers(
+            model: model, files: files, conversations: zip(qs, first).map { q, a in [.user(q.turns[0]), .assistant(a), .user(q.turns[1])] },
+            maxNewTokens: maxNewTokens, label: "turn 2")
         return zip(first, second).map { [$0, $1] }
     }
+}
+
+struct EvalSafety: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "safety",
+        abstract: "Unsafe-response and over-refusal rates, classified by a judge.",
+        usage: "ift-gpu eval safety --judge-url <url> --judge-model <name> [<options>]",
+        discussion: """
+            The model (--model or --checkpoint) answers the project's safety prompts \
+            (data/safety/prompts.jsonl: 20 risky requests and 20 benign ones that only \
+            sound sensitive; or --prompts), and the judge classifies each response \
+            guard-style: safe or unsafe with a category, and whether it refuses. Reported: \
+            the unsafe rate on risky prompts and the over-refusal rate on benign ones; a \
+            reply the judge does not classify is counted, not fatal.
+
+            Example:
+              ift-gpu eval safety --checkpoint runs/quickstart/checkpoint \\
+                  --judge-url http://127.0.0.1:8080/v1 --judge-model smollm2
+            """)
+
+    @Option(help: "Safety prompts (JSONL: id, kind risky|benign, category, prompt).")
+    var prompts: String = "data/safety/prompts.jsonl"
+
+    @OptionGroup var modelOptions: EvalModelOptions
+
+    @OptionGroup var judge: JudgeOptions
+
+    @Option(name: .customLong("max-new-tokens"), help: "Longest response in tokens.")
+    var maxNewTokens: Int = 256
+
+    @Option(help: "Directory for the results.")
+    var output: String = "runs/eval"
+
+    func validate() throws {
+        guard modelOptions.isSet else { throw ValidationError("name the model to check: --model or --checkpoint") }
+    }
+
+    func run() throws {
+        let items = try SafetyJudge.loadPrompts(prompts)
+        let (model, files, _) = try modelOptions.load()
+        let answers = try chatAnswers(model: model, files: files, conversations: items.map { [.user($0.prompt)] }, maxNewTokens: maxNewTokens, label: "answering")
+        let client = judge.client()
+        let bar = ProgressBar(label: "judging", total: Double(items.count), rateUnit: "it/s")
+        let replies = client.completeAll(zip(items, answers).map { (nil, SafetyJudge.prompt(user: $0.prompt, response: $1)) }) { bar.update(Double($0)) }
+        bar.finish()
+        var rows: [JSONValue] = []
+        var risky = (n: 0, unsafe: 0), benign = (n: 0, refused: 0), unclassified = 0
+        for ((item, answer), reply) in zip(zip(items, answers), replies) {
+            var text = "", verdict: SafetyJudge.Verdict?, problem: String?
+            switch reply {
+            case .success(let r):
+                text = r
+                verdict = SafetyJudge.verdict(r)
+                if verdict == nil { problem = "no safe/unsafe verdict in the reply" }
+            case .failure(let f): problem = f.description
+            }
+            if let v = verdict {
+                if item.kind == "risky" {
+                    risky.n += 1
+                    if v.unsafe { risky.unsafe += 1 }
+                } else {
+                    benign.n += 1
+                    if v.refused { benign.refused += 1 }
+                }
+            } else {
+                unclassified += 1
+            }
+            rows.append(.object(JSONObject([
+                ("id", .int(item.id)), ("kind", .string(item.kind)), ("category", .string(item.category)),
+                ("prompt", .string(item.prompt)), ("response", .string(answer)), ("judgment", .string(text)),
+                ("unsafe", verdict.map { .bool($0.unsafe) } ?? .null), ("refused", verdict.map { .bool($0.refused) } ?? .null),
+                ("problem", problem.map { .string($0) } ?? .null),
+            ])))
+        }
+        func rate(_ a: Int, _ n: Int) -> JSONValue { n == 0 ? .null : .double(ReferenceEvaluation.round(100 * Double(a) / Double(n))) }
+        let summary = JSONObject([
+            ("risky_classified", .int(risky.n)), ("unsafe_rate", rate(risky.unsafe, risky.n)),
+            ("benign_classified", .int(benign.n)), ("over_refusal_rate", rate(benign.refused, benign.n)),
+            ("unclassified", .int(unclassified)),
+        ])
+        let paths = try EvalOutput.write(directory: output, name: "safety", rows: rows, summary: .object(summary))
+        print(JSONValue.object(summary).description)
+        print("wrote:    \(paths.joined(separator: ", "))")
+    }
+}
+
+/// Greedy answers of `model` to chat conversations (its chat template, batched, stopping at its
+/// end-of-turn token).
+func chatAnswers(
+    model: LlamaModel, files: ModelFiles, conversations: [[ChatMessage]], maxNewTokens: Int, label: String
+) throws -> [String] {
+    let tokenizer = files.tokenizer
+    guard let source = tokenizer.chatTemplate else { throw ValidationError("the model has no chat template") }
+    let template = try ChatTemplate(source: source)
+    let bos = tokenizer.bosID.flatMap { tokenizer.token(forID: $0) } ?? ""
+    let eos = tokenizer.eosID.flatMap { tokenizer.token(forID: $0) } ?? ""
+    var generator = BatchGenerator(model: model, tokenizer: tokenizer)
+    for end in ["<|im_end|>", "<|eot_id|>", "<|end|>", "<end_of_turn>"] {
+        if let id = tokenizer.id(forToken: end) { generator.additionalStopTokens.insert(id) }
+    }
+    let requests = try conversations.map { messages in
+        let text = try template.render(messages: messages, addGenerationPrompt: true, bosToken: bos, eosToken: eos)
+        return GenerationRequest(prompt: tokenizer.encode(text, parseSpecial: true), maxTokens: maxNewTokens)
+    }
+    let bar = ProgressBar(label: label, total: Double(requests.count), rateUnit: "it/s")
+    var done = 0
+    let results = try generator.generate(requests) { _, _ in
+        done += 1
+        bar.update(Double(done))
+    }
+    bar.finish()
+    return results.map(\.text)
 }
