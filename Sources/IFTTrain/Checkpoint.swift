@@ -16,6 +16,8 @@ public struct TrainerState: Equatable, Sendable {
     /// Examples' tokens trained on so far.
     public var tokensSeen: Int = 0
     public var bestValidationLoss: Double?
+    /// The best `Trainer.evalScorer` score so far (when the run keeps the best by a score).
+    public var bestScore: Double?
     public var bestStep: Int?
     /// The run's seed (data order and dropout derive from it and the step).
     public var seed: UInt64 = 0
@@ -30,6 +32,7 @@ public struct TrainerState: Equatable, Sendable {
         o["tokens_seen"] = .int(tokensSeen)
         o["best_validation_loss"] = bestValidationLoss.map { .double($0) } ?? .null
         o["best_step"] = bestStep.map { .int($0) } ?? .null
+        if let bestScore { o["best_score"] = .double(bestScore) }
         o["seed"] = .string(String(seed))
         return .object(o)
     }
@@ -47,6 +50,7 @@ public struct TrainerState: Equatable, Sendable {
         tokensSeen = try int("tokens_seen")
         bestValidationLoss = json["best_validation_loss"]?.doubleValue
         bestStep = json["best_step"]?.intValue
+        bestScore = json["best_score"]?.doubleValue
         guard let s = json["seed"]?.stringValue, let v = UInt64(s) else {
             throw IFTError.file(path: path, location: "seed", message: "expected the seed as a decimal string")
         }

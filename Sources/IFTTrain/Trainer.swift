@@ -49,6 +49,8 @@ public struct StepMetrics: Sendable {
     /// Peak device (Vulkan) tensor memory, when the backend reports it.
     public var peakDeviceMB: Double?
     public var validationLoss: Double?
+    /// The `Trainer.evalScorer`'s score at this step (higher is better), when it ran.
+    public var evalScore: Double? = nil
 
     var json: String {
         var o = JSONObject()
@@ -63,6 +65,7 @@ public struct StepMetrics: Sendable {
         o["peak_rss_mb"] = .double(peakMemoryMB)
         if let d = peakDeviceMB { o["peak_device_mb"] = .double(d) }
         if let v = validationLoss { o["val_loss"] = .double(v) }
+        if let e = evalScore { o["eval_score"] = .double(e) }
         var s = ""
         JSONValue.object(o).write(to: &s)
         return s
@@ -95,6 +98,10 @@ public final class Trainer {
     public private(set) var state = TrainerState()
     public private(set) var history: [StepMetrics] = []
     public var onStep: ((StepMetrics) -> Void)?
+    /// A score of the model computed at every evaluation step (e.g. exact-match accuracy of its
+    /// generations), higher is better; when set, `best/` keeps the checkpoint with the best score
+    /// instead of the lowest validation loss.
+    public var evalScorer: ((TrainableLlama) throws -> Double)?
     private var cachedEpoch: (epoch: Int, batches: [Batch])?
     public let stepsPerEpoch: Int
 
@@ -247,12 +254,23 @@ public final class Trainer {
             let elapsed = ProgressBar.seconds(ContinuousClock.now - runStart)
             m.elapsedSeconds = elapsed
             let isLast = state.step == stop
-            if !validation.isEmpty && ((options.evalEvery > 0 && state.step % options.evalEvery == 0) || isLast) {
+            let evaluates = (options.evalEvery > 0 && state.step % options.evalEvery == 0) || isLast
+            if evaluates && !validation.isEmpty {
                 let v = try evaluate(validation)
                 m.validationLoss = v
                 lastValidation = v
-                if v.isFinite && v < (state.bestValidationLoss ?? .infinity) {
+                if evalScorer == nil && v.isFinite && v < (state.bestValidationLoss ?? .infinity) {
                     state.bestValidationLoss = v
+                    state.bestStep = state.step
+                    try save("best")
+                }
+            }
+            if evaluates, let evalScorer {
+                let score = try evalScorer(model)
+                m.evalScore = score
+                if score.isFinite && score > (state.bestScore ?? -.infinity) {
+                    state.bestScore = score
+                    state.bestValidationLoss = m.validationLoss
                     state.bestStep = state.step
                     try save("best")
                 }
@@ -264,6 +282,7 @@ public final class Trainer {
                 let rate = Double(tokensThisRun) / max(elapsed, 1e-9)
                 bar.extra = "loss \(ProgressBar.fixed(m.loss, 4)) lr \(Self.scientific(m.learningRate)) \(Int(rate)) tok/s"
                     + (m.validationLoss.map { " val \(ProgressBar.fixed($0, 4))" } ?? "")
+                    + (m.evalScore.map { " score \(ProgressBar.fixed($0, 4))" } ?? "")
                 bar.update(Double(state.step - first))
             }
             if (options.saveEvery > 0 && state.step % options.saveEvery == 0) || isLast {

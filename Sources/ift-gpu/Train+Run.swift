@@ -77,6 +77,7 @@ extension Train {
         run["data"] = .string(data)
         run["max_length"] = .int(maxLength)
         run["batch_size"] = .int(batchSize)
+        run["eval_metric"] = .string(evalMetric)
         let validation = prepared.batches(prepared.validation, batchSize: batchSize)
         let trainer = try Trainer(model: trainable, options: options, run: run, validation: validation) { epoch in
             prepared.batches(prepared.train, batchSize: batchSize, shuffleSeed: seed &+ UInt64(epoch))
@@ -90,6 +91,13 @@ extension Train {
         let evaluator = ExactMatchEvaluator(
             tokenizer: files.tokenizer, style: style, examples: Array(prepared.splits.validation.prefix(evalExamples)),
             maxNewTokens: maxNewTokens)
+        if evalMetric == "exact-match" {
+            // best/ keeps the checkpoint whose greedy answers match the most references.
+            trainer.evalScorer = { model in
+                let r = try evaluator.run(try model.inferenceModel(), progress: false)
+                return r.total > 0 ? Double(r.correct) / Double(r.total) : 0
+            }
+        }
         var evalStart = ContinuousClock.now
         let before = validation.isEmpty ? nil : try trainer.evaluate(validation)
         var emBefore: ExactMatchEvaluator.Result?
@@ -203,7 +211,7 @@ struct ExactMatchEvaluator {
         return t
     }
 
-    func run(_ model: LlamaModel) throws -> Result {
+    func run(_ model: LlamaModel, progress: Bool = true) throws -> Result {
         var generator = BatchGenerator(model: model, tokenizer: tokenizer, maxBatch: 32)
         if let eot = tokenizer.id(forToken: "<|endoftext|>") { generator.additionalStopTokens.insert(eot) }
         var cases: [(instruction: String, input: String, output: String)] = []
@@ -214,13 +222,13 @@ struct ExactMatchEvaluator {
             cases.append((instruction, input, output))
             requests.append(GenerationRequest(prompt: ids, maxTokens: maxNewTokens, stop: ["\n###"]))
         }
-        let bar = ProgressBar(label: "exact match", total: Double(requests.count), rateUnit: "ex/s")
+        let bar = progress ? ProgressBar(label: "exact match", total: Double(requests.count), rateUnit: "ex/s") : nil
         var done = 0
         let results = try generator.generate(requests) { _, _ in
             done += 1
-            bar.update(Double(done))
+            bar?.update(Double(done))
         }
-        bar.finish()
+        bar?.finish()
         var correct = 0
         var samples: [Sample] = []
         for (c, r) in zip(cases, results) {

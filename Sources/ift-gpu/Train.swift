@@ -115,6 +115,9 @@ struct Train: AsyncParsableCommand {
     @Option(name: .customLong("eval-examples"), help: "Exact-match accuracy on this many validation examples before and after (0: skip).")
     var evalExamples: Int = 0
 
+    @Option(name: .customLong("eval-metric"), help: "What best/ keeps: loss (lowest validation loss) or exact-match (highest exact match on --eval-examples, measured at every evaluation).")
+    var evalMetric: String = "loss"
+
     @Option(name: .customLong("max-new-tokens"), help: "Longest generated answer when measuring exact match.")
     var maxNewTokens: Int = 48
 
@@ -144,6 +147,12 @@ struct Train: AsyncParsableCommand {
         guard batchSize >= 1, gradAccum >= 1, epochs >= 1 else { throw ValidationError("--batch-size, --grad-accum and --epochs must be >= 1") }
         if let maxSteps, maxSteps < 1 { throw ValidationError("--max-steps must be >= 1") }
         guard lr.isFinite, lr > 0 else { throw ValidationError("--lr must be a positive number") }
+        guard ["loss", "exact-match"].contains(evalMetric) else {
+            throw ValidationError("unknown --eval-metric '\(evalMetric)'; choose loss or exact-match")
+        }
+        if evalMetric == "exact-match" && evalExamples == 0 {
+            throw ValidationError("--eval-metric exact-match needs --eval-examples N (the validation examples to generate for)")
+        }
         guard warmup >= 0, evalEvery >= 0, saveEvery >= 0, evalExamples >= 0 else {
             throw ValidationError("--warmup, --eval-every, --save-every and --eval-examples must be >= 0")
         }

@@ -54,8 +54,16 @@ extension CLITests {
         let data = repoRoot + "/data/default/instructions.json"
         var r = try run(
             ["train", "--model", model, "--data", data, "--backend", "cpu", "--output", tmp + "/run", "--max-steps", "1",
-             "--batch-size", "2", "--rank", "4", "--eval-examples", "0", "--eval-every", "0"], env: ["IFT_HOME": tmp])
+             "--batch-size", "2", "--rank", "4", "--eval-examples", "2", "--max-new-tokens", "8", "--eval-metric", "exact-match"],
+            env: ["IFT_HOME": tmp])
         XCTAssertEqual(r.status, 0, r.stderr + r.stdout)
+        // best/ was chosen by exact match (the score is recorded).
+        let bestState = try String(contentsOfFile: tmp + "/run/best/state.json", encoding: .utf8)
+        XCTAssertTrue(bestState.contains("\"best_score\":") && bestState.contains("\"eval_metric\":\"exact-match\""), bestState)
+        XCTAssertTrue(try String(contentsOfFile: tmp + "/run/metrics.jsonl", encoding: .utf8).contains("\"eval_score\":"))
+        let noExamples = try run(["train", "--model", model, "--data", data, "--eval-metric", "exact-match"])
+        XCTAssertNotEqual(noExamples.status, 0)
+        XCTAssertTrue(noExamples.stderr.contains("needs --eval-examples"), noExamples.stderr)
         let ckpt = tmp + "/run/checkpoint"
         r = try run(["eval", "loss", "--checkpoint", ckpt, "--data", data, "--limit", "6", "--backend", "cpu", "--output", tmp])
         XCTAssertEqual(r.status, 0, r.stderr + r.stdout)

@@ -124,6 +124,29 @@ final class TrainerTests: XCTestCase {
         XCTAssertLessThan(t.history.last!.loss, t.history.first!.loss, "loss decreases on this tiny problem")
     }
 
+    /// With an eval scorer, best/ keeps the step with the highest score (not the lowest loss), the
+    /// score is in metrics.jsonl and state.json, and the scorer sees the model being trained.
+    func testBestCheckpointByAnEvalScore() throws {
+        let t = try makeTrainer(mode: .lora, steps: 6, output: tmp + "/score")
+        var scores = [0.25, 0.75, 0.5]  // at steps 2, 4, 6
+        var seen: [Int] = []
+        t.evalScorer = { model in
+            XCTAssertTrue(model === t.model)
+            seen.append(t.state.step)
+            return scores.removeFirst()
+        }
+        try t.train()
+        XCTAssertEqual(seen, [2, 4, 6])
+        XCTAssertEqual(t.state.bestStep, 4)
+        XCTAssertEqual(t.state.bestScore, 0.75)
+        let best = try Checkpoint.readState(tmp + "/score/best")
+        XCTAssertEqual(best.state.step, 4, "best/ holds step 4, whose score was highest")
+        XCTAssertEqual(best.state.bestScore, 0.75)
+        let lines = try FileSystem.readText(tmp + "/score/metrics.jsonl").split(separator: "\n")
+        XCTAssertEqual(try JSONValue.parse(String(lines[3]))["eval_score"]?.doubleValue, 0.75)
+        XCTAssertNil(try JSONValue.parse(String(lines[2]))["eval_score"], "no evaluation at step 3")
+    }
+
     func testReportDrawsBothCurves() {
         let h = (1...4).map { i in
             StepMetrics(
