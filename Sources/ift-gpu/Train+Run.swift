@@ -6,6 +6,7 @@ import Darwin
 import ArgumentParser
 import IFTCore
 import IFTData
+import IFTEval
 import IFTHub
 import IFTModel
 import IFTTrain
@@ -91,13 +92,7 @@ extension Train {
         let evaluator = ExactMatchEvaluator(
             tokenizer: files.tokenizer, style: style, examples: Array(prepared.splits.validation.prefix(evalExamples)),
             maxNewTokens: maxNewTokens)
-        if evalMetric == "exact-match" {
-            // best/ keeps the checkpoint whose greedy answers match the most references.
-            trainer.evalScorer = { model in
-                let r = try evaluator.run(try model.inferenceModel(), progress: false)
-                return r.total > 0 ? Double(r.correct) / Double(r.total) : 0
-            }
-        }
+        trainer.evalScorer = try evalScorer(evaluator: evaluator, tokenizer: files.tokenizer, style: style)
         var evalStart = ContinuousClock.now
         let before = validation.isEmpty ? nil : try trainer.evaluate(validation)
         var emBefore: ExactMatchEvaluator.Result?
@@ -158,6 +153,53 @@ extension Train {
     }
 }
 
+extension Train {
+    /// The score `best/` keeps the best of, for `--eval-metric` (nil for `loss`): exact match on
+    /// the `--eval-examples` validation examples, IFEval's prompt-level loose accuracy on the first
+    /// `--eval-examples` prompts of `--ifeval-prompts` (asked in the training prompt style), or the
+    /// mean ch. 7 judge score (0-1) of the answers to the validation examples.
+    func evalScorer(
+        evaluator: ExactMatchEvaluator, tokenizer: Tokenizer, style: PromptStyle
+    ) throws -> ((TrainableLlama) throws -> Double)? {
+        switch evalMetric {
+        case "exact-match":
+            return { model in
+                let r = try evaluator.run(try model.inferenceModel(), progress: false)
+                return r.total > 0 ? Double(r.correct) / Double(r.total) : 0
+            }
+        case "ifeval":
+            let prompts = Array(try IFEval.loadPrompts(path: ifevalPrompts ?? "").prefix(evalExamples))
+            let requests = try prompts.map { p in
+                GenerationRequest(
+                    prompt: tokenizer.encode(try style.prompt(for: .instruction(instruction: p.prompt, input: "", output: "")), parseSpecial: true),
+                    maxTokens: maxNewTokens, stop: ["\n###"])
+            }
+            return { model in
+                var generator = BatchGenerator(model: try model.inferenceModel(), tokenizer: tokenizer)
+                if let eot = tokenizer.id(forToken: "<|endoftext|>") { generator.additionalStopTokens.insert(eot) }
+                let answers = try generator.generate(requests)
+                return IFEvalScores(zip(prompts, answers).map { IFEval.score($0, response: $1.text, mode: .loose) }).prompts.accuracy
+            }
+        case "judge":
+            var client = JudgeClient(baseURL: judgeURL ?? "", model: judgeModel ?? "")
+            client.timeoutSeconds = 120
+            return { model in
+                let r = try evaluator.run(try model.inferenceModel(), progress: false)
+                let prompts = r.samples.map { s in
+                    (system: String?.none, user: Chapter7Judge.prompt(instruction: s.instruction, input: s.input, output: s.expected, response: s.generated))
+                }
+                let scores = client.completeAll(prompts).compactMap { (try? $0.get()).flatMap(Chapter7Judge.score) }
+                guard !scores.isEmpty else {
+                    throw IFTError.invalidArgument("the judge at \(client.baseURL) scored none of the \(prompts.count) answers")
+                }
+                return scores.reduce(0, +) / Double(scores.count) / 100
+            }
+        default:
+            return nil
+        }
+    }
+}
+
 /// The report's base-vs-fine-tuned table (validation loss, exact match).
 func evaluationTable(
     before: Double?, after: Double?, emBefore: ExactMatchEvaluator.Result?, emAfter: ExactMatchEvaluator.Result?
@@ -192,6 +234,8 @@ struct ExactMatchEvaluator {
 
     struct Sample {
         var prompt: String
+        var instruction: String
+        var input: String
         var expected: String
         var generated: String
         var correct: Bool
@@ -235,7 +279,9 @@ struct ExactMatchEvaluator {
             let text = r.text.trimmingWhitespace()
             let ok = Self.normalize(text) == Self.normalize(c.output)
             if ok { correct += 1 }
-            samples.append(Sample(prompt: c.instruction + (c.input.isEmpty ? "" : "\n" + c.input), expected: c.output, generated: text, correct: ok))
+            samples.append(Sample(
+                prompt: c.instruction + (c.input.isEmpty ? "" : "\n" + c.input), instruction: c.instruction, input: c.input,
+                expected: c.output, generated: text, correct: ok))
         }
         return Result(correct: correct, total: samples.count, samples: samples)
     }

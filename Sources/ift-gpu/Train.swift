@@ -115,8 +115,17 @@ struct Train: AsyncParsableCommand {
     @Option(name: .customLong("eval-examples"), help: "Exact-match accuracy on this many validation examples before and after (0: skip).")
     var evalExamples: Int = 0
 
-    @Option(name: .customLong("eval-metric"), help: "What best/ keeps: loss (lowest validation loss) or exact-match (highest exact match on --eval-examples, measured at every evaluation).")
+    @Option(name: .customLong("eval-metric"), help: "What best/ keeps: loss (lowest validation loss), exact-match (on --eval-examples validation examples), ifeval (prompt-level loose accuracy on the first --eval-examples prompts of --ifeval-prompts) or judge (mean ch. 7 judge score of the answers to --eval-examples validation examples, from --judge-url/--judge-model); measured at every evaluation.")
     var evalMetric: String = "loss"
+
+    @Option(name: .customLong("ifeval-prompts"), help: "IFEval's input_data.jsonl, for --eval-metric ifeval.")
+    var ifevalPrompts: String?
+
+    @Option(name: .customLong("judge-url"), help: "An OpenAI-compatible endpoint (http://host:port/v1), for --eval-metric judge.")
+    var judgeURL: String?
+
+    @Option(name: .customLong("judge-model"), help: "The judge model's name there, for --eval-metric judge.")
+    var judgeModel: String?
 
     @Option(name: .customLong("max-new-tokens"), help: "Longest generated answer when measuring exact match.")
     var maxNewTokens: Int = 48
@@ -147,11 +156,17 @@ struct Train: AsyncParsableCommand {
         guard batchSize >= 1, gradAccum >= 1, epochs >= 1 else { throw ValidationError("--batch-size, --grad-accum and --epochs must be >= 1") }
         if let maxSteps, maxSteps < 1 { throw ValidationError("--max-steps must be >= 1") }
         guard lr.isFinite, lr > 0 else { throw ValidationError("--lr must be a positive number") }
-        guard ["loss", "exact-match"].contains(evalMetric) else {
-            throw ValidationError("unknown --eval-metric '\(evalMetric)'; choose loss or exact-match")
+        guard ["loss", "exact-match", "ifeval", "judge"].contains(evalMetric) else {
+            throw ValidationError("unknown --eval-metric '\(evalMetric)'; choose loss, exact-match, ifeval or judge")
         }
-        if evalMetric == "exact-match" && evalExamples == 0 {
-            throw ValidationError("--eval-metric exact-match needs --eval-examples N (the validation examples to generate for)")
+        if evalMetric != "loss" && evalExamples == 0 {
+            throw ValidationError("--eval-metric \(evalMetric) needs --eval-examples N (how many examples or prompts to generate for)")
+        }
+        if evalMetric == "ifeval" && ifevalPrompts == nil {
+            throw ValidationError("--eval-metric ifeval needs --ifeval-prompts FILE (IFEval's input_data.jsonl)")
+        }
+        if evalMetric == "judge" && (judgeURL == nil || judgeModel == nil) {
+            throw ValidationError("--eval-metric judge needs --judge-url and --judge-model")
         }
         guard warmup >= 0, evalEvery >= 0, saveEvery >= 0, evalExamples >= 0 else {
             throw ValidationError("--warmup, --eval-every, --save-every and --eval-examples must be >= 0")

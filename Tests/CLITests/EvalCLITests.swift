@@ -91,6 +91,24 @@ extension CLITests {
         XCTAssertTrue(r.stderr.contains("not a checkpoint directory"), r.stderr)
     }
 
+    /// `--eval-metric ifeval`: best/ is chosen by IFEval's loose prompt-level accuracy.
+    func testTrainKeepsTheBestByIFEval() throws {
+        let model = try smolLM2()
+        let prompts = try sharedData("ifeval/input_data.jsonl")
+        let tmp = try tempDir()
+        defer { try? FileManager.default.removeItem(atPath: tmp) }
+        let r = try run(
+            ["train", "--model", model, "--data", repoRoot + "/data/default/instructions.json", "--backend", "cpu",
+             "--output", tmp + "/run", "--max-steps", "1", "--batch-size", "2", "--rank", "4", "--eval-metric", "ifeval",
+             "--ifeval-prompts", prompts, "--eval-examples", "3", "--max-new-tokens", "16"], env: ["IFT_HOME": tmp])
+        XCTAssertEqual(r.status, 0, r.stderr + r.stdout)
+        let state = try String(contentsOfFile: tmp + "/run/best/state.json", encoding: .utf8)
+        XCTAssertTrue(state.contains("\"eval_metric\":\"ifeval\"") && state.contains("\"best_score\":"), state)
+        let judgeless = try run(["train", "--model", model, "--eval-metric", "judge", "--eval-examples", "2"])
+        XCTAssertNotEqual(judgeless.status, 0)
+        XCTAssertTrue(judgeless.stderr.contains("needs --judge-url and --judge-model"), judgeless.stderr)
+    }
+
     /// Canonical solutions of the first problems pass; a wrong one fails, through the CLI.
     func testEvalHumanEvalScoresASamplesFile() throws {
         let problems = try sharedData("humaneval/HumanEval.jsonl.gz")
