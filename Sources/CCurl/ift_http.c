@@ -72,53 +72,12 @@ static int on_progress(void *user, curl_off_t total, curl_off_t now, curl_off_t 
     return 0;
 }
 
-int ift_http_get(const char *url, long connect_timeout_seconds, long stall_seconds, ift_http_body_fn body,
-                 ift_http_progress_fn progress, void *context, long *status, char *error, size_t error_length) {
-    *status = 0;
-    if (error_length) error[0] = 0;
-    pthread_once(&once, load);
-    if (!api.easy_init) {
-        snprintf(error, error_length, "%s", load_error);
-        return -1;
-    }
-    CURL *curl = api.easy_init();
-    if (!curl) {
-        snprintf(error, error_length, "curl_easy_init failed");
-        return -1;
-    }
-    char curl_error[CURL_ERROR_SIZE] = {0};
-    transfer t = {body, progress, context, 0};
-    api.easy_setopt(curl, CURLOPT_URL, url);
-    api.easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 1L);
-    api.easy_setopt(curl, CURLOPT_MAXREDIRS, 10L);
-    api.easy_setopt(curl, CURLOPT_FAILONERROR, 1L);
-    api.easy_setopt(curl, CURLOPT_USERAGENT, "ift-gpu");
-    api.easy_setopt(curl, CURLOPT_CONNECTTIMEOUT, connect_timeout_seconds);
-    api.easy_setopt(curl, CURLOPT_LOW_SPEED_LIMIT, 1L);
-    api.easy_setopt(curl, CURLOPT_LOW_SPEED_TIME, stall_seconds);
-    api.easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
-    api.easy_setopt(curl, CURLOPT_ERRORBUFFER, curl_error);
-    api.easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_write);
-    api.easy_setopt(curl, CURLOPT_WRITEDATA, &t);
-    api.easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, on_progress);
-    api.easy_setopt(curl, CURLOPT_XFERINFODATA, &t);
-    api.easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);
-    CURLcode code = api.easy_perform(curl);
-    api.easy_getinfo(curl, CURLINFO_RESPONSE_CODE, status);
-    api.easy_cleanup(curl);
-    if (code == CURLE_OK) return 0;
-    if (t.stopped) {
-        snprintf(error, error_length, "stopped by the receiver");
-    } else {
-        snprintf(error, error_length, "%s", curl_error[0] ? curl_error : api.easy_strerror(code));
-    }
-    return -1;
-}
-
-int ift_http_request(const char *url, const char *method, const char *const *headers, int header_count,
-                     const void *request_body, size_t request_length, long connect_timeout_seconds,
-                     long total_timeout_seconds, ift_http_body_fn body, void *context, long *status, char *error,
-                     size_t error_length) {
+/// One transfer. `stall_seconds` > 0 fails a transfer under 1 byte/s for that long; `fail_on_http_error`
+/// makes statuses >= 400 errors (downloads) instead of responses (API calls).
+static int perform(const char *url, const char *method, const char *const *headers, int header_count,
+                   const void *request_body, size_t request_length, long connect_timeout_seconds,
+                   long total_timeout_seconds, long stall_seconds, int fail_on_http_error, transfer *t, long *status,
+                   char *error, size_t error_length) {
     *status = 0;
     if (error_length) error[0] = 0;
     pthread_once(&once, load);
@@ -134,15 +93,26 @@ int ift_http_request(const char *url, const char *method, const char *const *hea
     struct curl_slist *list = NULL;
     for (int i = 0; i < header_count; i++) list = api.slist_append(list, headers[i]);
     char curl_error[CURL_ERROR_SIZE] = {0};
-    transfer t = {body, NULL, context, 0};
     api.easy_setopt(curl, CURLOPT_URL, url);
+    api.easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 1L);
+    api.easy_setopt(curl, CURLOPT_MAXREDIRS, 10L);
+    api.easy_setopt(curl, CURLOPT_FAILONERROR, fail_on_http_error ? 1L : 0L);
     api.easy_setopt(curl, CURLOPT_USERAGENT, "ift-gpu");
     api.easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
     api.easy_setopt(curl, CURLOPT_CONNECTTIMEOUT, connect_timeout_seconds);
     if (total_timeout_seconds > 0) api.easy_setopt(curl, CURLOPT_TIMEOUT, total_timeout_seconds);
+    if (stall_seconds > 0) {
+        api.easy_setopt(curl, CURLOPT_LOW_SPEED_LIMIT, 1L);
+        api.easy_setopt(curl, CURLOPT_LOW_SPEED_TIME, stall_seconds);
+    }
     api.easy_setopt(curl, CURLOPT_ERRORBUFFER, curl_error);
     api.easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_write);
-    api.easy_setopt(curl, CURLOPT_WRITEDATA, &t);
+    api.easy_setopt(curl, CURLOPT_WRITEDATA, t);
+    if (t->progress) {
+        api.easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, on_progress);
+        api.easy_setopt(curl, CURLOPT_XFERINFODATA, t);
+        api.easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);
+    }
     if (list) api.easy_setopt(curl, CURLOPT_HTTPHEADER, list);
     if (strcmp(method, "POST") == 0) {
         api.easy_setopt(curl, CURLOPT_POST, 1L);
@@ -156,10 +126,26 @@ int ift_http_request(const char *url, const char *method, const char *const *hea
     api.easy_cleanup(curl);
     if (list) api.slist_free_all(list);
     if (code == CURLE_OK) return 0;
-    if (t.stopped) {
+    if (t->stopped) {
         snprintf(error, error_length, "stopped by the receiver");
     } else {
         snprintf(error, error_length, "%s", curl_error[0] ? curl_error : api.easy_strerror(code));
     }
     return -1;
+}
+
+int ift_http_get(const char *url, long connect_timeout_seconds, long stall_seconds, ift_http_body_fn body,
+                 ift_http_progress_fn progress, void *context, long *status, char *error, size_t error_length) {
+    transfer t = {body, progress, context, 0};
+    return perform(url, "GET", NULL, 0, NULL, 0, connect_timeout_seconds, 0, stall_seconds, 1, &t, status, error,
+                   error_length);
+}
+
+int ift_http_request(const char *url, const char *method, const char *const *headers, int header_count,
+                     const void *request_body, size_t request_length, long connect_timeout_seconds,
+                     long total_timeout_seconds, ift_http_body_fn body, void *context, long *status, char *error,
+                     size_t error_length) {
+    transfer t = {body, NULL, context, 0};
+    return perform(url, method, headers, header_count, request_body, request_length, connect_timeout_seconds,
+                   total_timeout_seconds, 0, 0, &t, status, error, error_length);
 }

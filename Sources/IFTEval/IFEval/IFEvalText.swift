@@ -10,15 +10,8 @@ import IFTCore
 enum PyText {
     typealias Scalars = [Unicode.Scalar]
 
-    /// Python's `str.isspace()` / `re` `\s` for one code point (CPython `_PyUnicode_IsWhitespace`).
-    static func isSpace(_ c: Unicode.Scalar) -> Bool {
-        switch c.value {
-        case 0x09...0x0D, 0x1C...0x20, 0x85, 0xA0, 0x1680, 0x2000...0x200A, 0x2028, 0x2029, 0x202F, 0x205F, 0x3000:
-            return true
-        default:
-            return false
-        }
-    }
+    /// Python's `str.isspace()` / `re` `\s` for one code point (shared with the reference metrics).
+    static func isSpace(_ c: Unicode.Scalar) -> Bool { PythonText.isSpace(c) }
 
     /// Python's `string.whitespace` (ASCII only), which punkt uses to find the word before a boundary.
     static func isASCIISpace(_ c: Unicode.Scalar) -> Bool {
@@ -167,19 +160,7 @@ enum PyText {
     }
 
     /// `str.split()` with no argument: runs of whitespace separate, no empty pieces.
-    static func splitWhitespace(_ s: Scalars) -> [Scalars] {
-        var out: [Scalars] = []
-        var current: Scalars = []
-        for c in s {
-            if isSpace(c) {
-                if !current.isEmpty { out.append(current); current = [] }
-            } else {
-                current.append(c)
-            }
-        }
-        if !current.isEmpty { out.append(current) }
-        return out
-    }
+    static func splitWhitespace(_ s: Scalars) -> [Scalars] { PythonText.split(s) }
 
     static func hasPrefix(_ s: Scalars, _ p: Scalars) -> Bool {
         p.count <= s.count && Array(s[0..<p.count]) == p
