@@ -1,4 +1,4 @@
-// swift-tools-version:6.0
+// swift-tools-version:6.1
 import PackageDescription
 
 // Architecture, bottom to top:
@@ -17,11 +17,43 @@ import PackageDescription
 //                               HumanEval, scoring existing response files.
 //   IFTHub                    — the model store: known models, downloads (PyPI wheels, through
 //                               libcurl opened at run time), checksums.
+//   IFTServe                  — `ift-gpu serve`: an OpenAI-compatible HTTP server (Hummingbird)
+//                               over one batched generation engine.
 //   ift-gpu                   — the command-line tool.
 // YAML training configs use Yams, which imports all of Foundation (about 45 MB more in a static
 // binary). `IFT_NO_YAML=1 swift build` leaves it out (the small binary carried to GPU machines);
 // `ift-gpu train --config` then explains that the binary was built without YAML.
 let withYAML = Context.environment["IFT_NO_YAML"] == nil
+// `ift-gpu serve` (IFTServe: an OpenAI-compatible HTTP server) uses Hummingbird and SwiftNIO, with
+// Hummingbird's default traits off (FullFoundation, ConfigurationSupport) so that it needs only
+// FoundationEssentials (tools version 6.1 for `traits:`). `IFT_NO_SERVER=1 swift build` leaves it
+// out (a faster build: no SwiftNIO); `ift-gpu serve` then explains that the binary was built
+// without it.
+let withServer = Context.environment["IFT_NO_SERVER"] == nil
+let serverPackages: [Package.Dependency] =
+    withServer
+    ? [
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.0.0", traits: []),
+        // Hummingbird's own dependencies, named because IFTServe imports them.
+        .package(url: "https://github.com/apple/swift-nio", from: "2.0.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.0.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.0.0"),
+    ] : []
+let serverTargets: [Target] =
+    withServer
+    ? [
+        .target(
+            name: "IFTServe",
+            dependencies: [
+                "IFTCore", "IFTModel", .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"), .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            path: "Sources/IFTServe"),
+        .testTarget(
+            name: "IFTServeTests", dependencies: ["IFTCore", "IFTCPU", "IFTModel", "IFTServe"], path: "Tests/IFTServeTests"),
+    ] : []
+let serverDependencies: [Target.Dependency] = withServer ? ["IFTServe"] : []
 
 let package = Package(
     name: "ift-gpu",
@@ -38,7 +70,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
-    ] + (withYAML ? [.package(url: "https://github.com/jpsim/Yams", from: "5.0.0")] : []),
+    ] + (withYAML ? [.package(url: "https://github.com/jpsim/Yams", from: "5.0.0")] : []) + serverPackages,
     targets: [
         .systemLibrary(name: "CVulkan", path: "Sources/CVulkan"),
         .target(name: "CBLAS", path: "Sources/CBLAS", linkerSettings: [.linkedLibrary("dl")]),
@@ -69,8 +101,9 @@ let package = Package(
             dependencies: [
                 "IFTCore", "IFTCPU", "IFTVulkan", "IFTModel", "IFTData", "IFTTrain", "IFTHub", "IFTEval",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ] + (withYAML ? [.product(name: "Yams", package: "Yams")] : []),
-            path: "Sources/ift-gpu"
+            ] + (withYAML ? [.product(name: "Yams", package: "Yams")] : []) + serverDependencies,
+            path: "Sources/ift-gpu",
+            swiftSettings: withServer ? [.define("IFT_SERVER")] : []
         ),
         .testTarget(name: "IFTCoreTests", dependencies: ["IFTCore"], path: "Tests/IFTCoreTests"),
         .testTarget(
@@ -90,6 +123,7 @@ let package = Package(
             name: "IFTEvalTests", dependencies: ["IFTCore", "IFTModel", "IFTEval"], path: "Tests/IFTEvalTests",
             exclude: ["Fixtures"]),
         .testTarget(name: "CLITests", dependencies: ["ift-gpu"], path: "Tests/CLITests"),
+    ] + serverTargets + [
         .testTarget(
             name: "IFTVulkanTests",
             dependencies: ["IFTCore", "IFTCPU", "IFTVulkan", "IFTModel", "IFTData", "IFTTrain", "CShaders"],

@@ -18,7 +18,10 @@ struct IFTGPU: AsyncParsableCommand {
               ift-gpu model info smollm2-135m-instruct
               ift-gpu bench kernels --quick
             """,
-        subcommands: [Devices.self, ModelCommand.self, Generate.self, Tokenize.self, DataCommand.self, Train.self, Eval.self, Bench.self]
+        subcommands: [
+            Devices.self, ModelCommand.self, Generate.self, Tokenize.self, DataCommand.self, Train.self, Eval.self, Bench.self,
+            Serve.self,
+        ]
     )
 }
 

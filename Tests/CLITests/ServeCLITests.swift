@@ -1,0 +1,111 @@
+import Foundation
+import XCTest
+
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+/// `ift-gpu serve` as a user runs it: help, option checks, and a real server process on a free
+/// loopback port that answers and exits cleanly on SIGTERM and SIGINT.
+final class ServeCLITests: XCTestCase {
+    var binary: URL {
+        let dir = Bundle.main.executableURL?.deletingLastPathComponent()
+            ?? URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        return dir.appendingPathComponent("ift-gpu")
+    }
+
+    /// Runs to completion (bounded: killed after 60 s).
+    func run(_ args: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
+        let p = Process()
+        p.executableURL = binary
+        p.arguments = args
+        let out = Pipe(), err = Pipe()
+        p.standardOutput = out
+        p.standardError = err
+        try p.run()
+        let killer = DispatchWorkItem { if p.isRunning { p.terminate() } }
+        DispatchQueue.global().asyncAfter(deadline: .now() + 60, execute: killer)
+        let o = out.fileHandleForReading.readDataToEndOfFile()
+        let e = err.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        killer.cancel()
+        return (p.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
+    }
+
+    /// Whether this binary has the server (not built with IFT_NO_SERVER=1).
+    func requireServer() throws {
+        let r = try run(["serve", "--model", "/nonexistent/model.gguf", "--backend", "cpu-ref"])
+        if r.stderr.contains("built without the server") { throw XCTSkip("ift-gpu was built with IFT_NO_SERVER=1") }
+    }
+
+    func testHelpFitsEightyColumnsAndShowsExamples() throws {
+        let r = try run(["serve", "--help"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stdout.contains("ift-gpu serve --model smollm2-135m-instruct --backend cpu --port 8080"), r.stdout)
+        for option in ["--max-batch", "--max-queue", "--max-tokens", "--host", "--port", "--backend", "--context"] {
+            XCTAssertTrue(r.stdout.contains(option), option)
+        }
+        for line in r.stdout.components(separatedBy: "\n") { XCTAssertLessThanOrEqual(line.count, 80, line) }
+    }
+
+    func testBadOptionsAreRejected() throws {
+        for (args, message) in [
+            (["--port", "70000"], "--port must be in 0...65535"), (["--max-batch", "0"], "--max-batch must be at least 1"),
+            (["--max-queue", "0"], "--max-queue must be at least 1"), (["--backend", "tpu"], "unknown backend 'tpu'"),
+        ] {
+            let r = try run(["serve"] + args)
+            XCTAssertNotEqual(r.status, 0, args.joined(separator: " "))
+            XCTAssertTrue(r.stderr.contains(message), r.stderr)
+        }
+    }
+
+    /// Starts `ift-gpu serve --port 0` on SmolLM2, reads the port it prints, asks for the model
+    /// list, then stops it with `signal` and expects exit status 0.
+    func serveAndStop(with signal: Int32, model: String) async throws {
+        let p = Process()
+        p.executableURL = binary
+        p.arguments = ["serve", "--model", model, "--backend", "cpu", "--port", "0", "--context", "256"]
+        let out = Pipe()
+        p.standardOutput = out
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        defer { if p.isRunning { p.interrupt(); kill(p.processIdentifier, SIGKILL) } }
+        // The first line, read on a thread of its own; at most 120 s.
+        let line = try await withCheckedThrowingContinuation { (c: CheckedContinuation<String, any Error>) in
+            Thread {
+                var bytes: [UInt8] = []
+                while let d = try? out.fileHandleForReading.read(upToCount: 1), let b = d.first, b != 10 { bytes.append(b) }
+                c.resume(returning: String(decoding: bytes, as: UTF8.self))
+            }.start()
+            DispatchQueue.global().asyncAfter(deadline: .now() + 120) { if p.isRunning { p.terminate() } }
+        }
+        let prefix = "listening on http://127.0.0.1:"
+        XCTAssertTrue(line.hasPrefix(prefix), "first line: \(line)")
+        let port = try XCTUnwrap(Int(line.dropFirst(prefix.count)), line)
+        XCTAssertGreaterThan(port, 0)
+        var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)/v1/models")!)
+        request.timeoutInterval = 30
+        let (data, response) = try await URLSession.shared.data(for: request)
+        XCTAssertEqual((response as? HTTPURLResponse)?.statusCode, 200)
+        XCTAssertTrue(String(decoding: data, as: UTF8.self).contains(#""id":"SmolLM2-135M-Instruct.Q4_1.gguf""#))
+        kill(p.processIdentifier, signal)
+        let deadline = Date().addingTimeInterval(30)
+        while p.isRunning && Date() < deadline { try await Task.sleep(for: .milliseconds(50)) }
+        XCTAssertFalse(p.isRunning, "still running 30 s after signal \(signal)")
+        if !p.isRunning {
+            XCTAssertEqual(p.terminationReason, .exit)
+            XCTAssertEqual(p.terminationStatus, 0)
+        }
+    }
+
+    func testServesAndExitsCleanlyOnSIGTERMAndSIGINT() async throws {
+        let env = ProcessInfo.processInfo.environment
+        guard let model = env["IFT_SMOLLM2_GGUF"], FileManager.default.fileExists(atPath: model) else {
+            if env["IFT_REQUIRE_MODEL"] == "1" { return XCTFail("IFT_REQUIRE_MODEL=1 but IFT_SMOLLM2_GGUF is not set") }
+            throw XCTSkip("set IFT_SMOLLM2_GGUF (Tools/test.sh does) to run this test")
+        }
+        try requireServer()
+        try await serveAndStop(with: SIGTERM, model: model)
+        try await serveAndStop(with: SIGINT, model: model)
+    }
+}
