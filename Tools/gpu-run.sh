@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The GPU machine's script (see ../shared/gpu/README.md): run from the repository root there, with
 # .gl/ holding a static, stripped ift-gpu built with
-#   IFT_NO_YAML=1 swift build -c release --static-swift-stdlib --product ift-gpu --scratch-path .build-static
+#   IFT_NO_YAML=1 IFT_NO_SERVER=1 swift build -c release --static-swift-stdlib --product ift-gpu --scratch-path .build-static
 # and Debian 12's loaders as .debs (`cd .gl && apt-get download libvulkan1 libegl1 libglvnd0
 # libopengl0 libgl1 libglx0 libgles2`; without glvnd the NVIDIA ICD returns no vkCreateInstance).
 # The machine has OpenBLAS already. It installs nothing else, checks the Vulkan training step against the
