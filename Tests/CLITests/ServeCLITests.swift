@@ -108,4 +108,61 @@ final class ServeCLITests: XCTestCase {
         try await serveAndStop(with: SIGTERM, model: model)
         try await serveAndStop(with: SIGINT, model: model)
     }
+
+    /// End to end, no mocks: `eval judge` and `eval mt-bench` talk over HTTP to `ift-gpu serve`
+    /// (SmolLM2 as the judge). A 135M judge rarely answers in the required format; every judgement
+    /// is accounted for (scored or counted as failed), and the commands succeed.
+    func testEvalJudgeAndMTBenchAgainstTheServer() async throws {
+        let env = ProcessInfo.processInfo.environment
+        guard let model = env["IFT_SMOLLM2_GGUF"], FileManager.default.fileExists(atPath: model) else {
+            if env["IFT_REQUIRE_MODEL"] == "1" { return XCTFail("IFT_REQUIRE_MODEL=1 but IFT_SMOLLM2_GGUF is not set") }
+            throw XCTSkip("set IFT_SMOLLM2_GGUF (Tools/test.sh does) to run this test")
+        }
+        try requireServer()
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+        let shared = [root + "/shared/data", root + "/../shared/data"].first { FileManager.default.fileExists(atPath: $0) }
+        guard let shared else { throw XCTSkip("needs ../shared/data") }
+        let tmp = FileManager.default.temporaryDirectory.appendingPathComponent("ift-judge-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: tmp, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: tmp) }
+        let rows = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: shared + "/raschka-ch07/instruction-data-with-response.json"))) as? [Any] ?? []
+        try JSONSerialization.data(withJSONObject: Array(rows.prefix(4))).write(to: URL(fileURLWithPath: tmp + "/responses.json"))
+        try """
+            {"question_id": 81, "turns": ["Hawaii is lovely.", "Always amazing."]}
+            {"question_id": 82, "turns": ["Dear boss, please review.", "A fine email."]}
+            """.write(toFile: tmp + "/answers.jsonl", atomically: true, encoding: .utf8)
+
+        let p = Process()
+        p.executableURL = binary
+        p.arguments = ["serve", "--model", model, "--backend", "cpu", "--port", "0", "--context", "2048", "--model-id", "judge", "--max-tokens", "48"]
+        let out = Pipe()
+        p.standardOutput = out
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        defer { if p.isRunning { kill(p.processIdentifier, SIGKILL) } }
+        let line = try await withCheckedThrowingContinuation { (c: CheckedContinuation<String, any Error>) in
+            Thread {
+                var bytes: [UInt8] = []
+                while let d = try? out.fileHandleForReading.read(upToCount: 1), let b = d.first, b != 10 { bytes.append(b) }
+                c.resume(returning: String(decoding: bytes, as: UTF8.self))
+            }.start()
+            DispatchQueue.global().asyncAfter(deadline: .now() + 120) { if p.isRunning { p.terminate() } }
+        }
+        let port = try XCTUnwrap(Int(line.dropFirst("listening on http://127.0.0.1:".count)), line)
+        let judge = ["--judge-url", "http://127.0.0.1:\(port)/v1", "--judge-model", "judge", "--concurrency", "4", "--timeout", "120"]
+        var r = try run(["eval", "judge", "--responses", tmp + "/responses.json", "--output", tmp] + judge)
+        XCTAssertEqual(r.status, 0, r.stderr + r.stdout)
+        var summary = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: tmp + "/judge-summary.json"))) as? [String: Any] ?? [:]
+        XCTAssertEqual(summary["judged"] as? Int, 4)
+        XCTAssertEqual((summary["scored"] as? Int ?? -1) + (summary["failed"] as? Int ?? -1), 4)
+        r = try run(["eval", "mt-bench", "--questions", shared + "/mt-bench/question.jsonl", "--judge-prompts", shared + "/mt-bench/judge_prompts.jsonl",
+                     "--answers", tmp + "/answers.jsonl", "--limit", "2", "--output", tmp] + judge)
+        XCTAssertEqual(r.status, 0, r.stderr + r.stdout)
+        summary = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: tmp + "/mt-bench-summary.json"))) as? [String: Any] ?? [:]
+        XCTAssertEqual(summary["judged"] as? Int, 4, "two questions, two turns")
+        let lines = try String(contentsOfFile: tmp + "/mt-bench-examples.jsonl", encoding: .utf8).split(separator: "\n")
+        XCTAssertEqual(lines.count, 4)
+        XCTAssertTrue(lines.allSatisfy { $0.contains("\"judgment\":\"") }, "the server answered every judge request")
+        kill(p.processIdentifier, SIGTERM)
+    }
 }
