@@ -5,44 +5,10 @@ import Darwin
 #endif
 import IFTCore
 
-/// A pthread mutex with one condition variable: the engine's queue lock, which its thread sleeps
-/// on while there is nothing to decode. Never yield to or finish an `AsyncStream` while holding
-/// it (their termination handlers take the lock again).
-final class ConditionLock: @unchecked Sendable {
-    private let mutex: UnsafeMutablePointer<pthread_mutex_t>
-    private let condition: UnsafeMutablePointer<pthread_cond_t>
-
-    init() {
-        mutex = .allocate(capacity: 1)
-        mutex.initialize(to: pthread_mutex_t())
-        pthread_mutex_init(mutex, nil)
-        condition = .allocate(capacity: 1)
-        condition.initialize(to: pthread_cond_t())
-        pthread_cond_init(condition, nil)
-    }
-
-    deinit {
-        pthread_cond_destroy(condition)
-        pthread_mutex_destroy(mutex)
-        condition.deallocate()
-        mutex.deallocate()
-    }
-
-    func lock() { pthread_mutex_lock(mutex) }
-    func unlock() { pthread_mutex_unlock(mutex) }
-
-    func withLock<T>(_ body: () throws -> T) rethrows -> T {
-        lock()
-        defer { unlock() }
-        return try body()
-    }
-
-    /// Sleeps until `broadcast`; call with the lock held (it is held again on return).
-    func wait() { pthread_cond_wait(condition, mutex) }
-
-    /// Wakes every thread waiting in `wait`.
-    func broadcast() { pthread_cond_broadcast(condition) }
-}
+/// The engine's queue lock, which its thread sleeps on while there is nothing to decode. Never
+/// yield to or finish an `AsyncStream` while holding it (their termination handlers take the lock
+/// again).
+typealias ConditionLock = Lock
 
 /// A POSIX thread of its own, for work that must not run on Swift concurrency's cooperative pool
 /// or on NIO's event loops (a decoding step is long synchronous compute).
