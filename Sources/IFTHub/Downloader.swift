@@ -33,7 +33,7 @@ enum Downloader {
     /// The body of `url` as text (at most 16 MiB).
     static func fetchText(_ url: String) throws -> String {
         var body: [UInt8] = []
-        try get(url, stallSeconds: 60) { bytes in
+        try HTTP.get(url, stallSeconds: 60) { bytes in
             guard body.count + bytes.count <= 16 << 20 else {
                 throw IFTError.invalidArgument("GET \(url): the page is larger than 16 MiB")
             }
@@ -49,7 +49,7 @@ enum Downloader {
         var writer = try AtomicFileWriter(path: path)
         var hasher = SHA256Stream()
         do {
-            try get(url, stallSeconds: 120, body: { bytes in
+            try HTTP.get(url, stallSeconds: 120, body: { bytes in
                 hasher.update(bytes)
                 try writer.write(bytes)
             }, progress: { total, received in
@@ -70,12 +70,5 @@ enum Downloader {
             writer.abandon()
             throw error
         }
-    }
-
-    static func get(
-        _ url: String, stallSeconds: Int, body: @escaping (UnsafeRawBufferPointer) throws -> Void,
-        progress: ((Int64, Int64) -> Void)? = nil
-    ) throws {
-        try HTTP.get(url, stallSeconds: stallSeconds, body: body, progress: progress)
     }
 }

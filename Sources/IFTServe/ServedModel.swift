@@ -11,13 +11,10 @@ public struct ServedModel: @unchecked Sendable {
     /// The parsed `tokenizer.chat_template`, nil when the model has none.
     public let chatTemplate: ChatTemplate?
     /// `BatchGenerator`'s stop tokens (the model's and the tokenizer's EOS) plus the chat
-    /// template's end-of-turn tokens (see `endOfTurnTokens`).
+    /// template's end-of-turn tokens (`Tokenizer.endOfTurnIDs`).
     public let stopTokens: Set<Int32>
     /// When the model was loaded (Unix seconds), for `/v1/models`.
     public let created: Int
-
-    /// Spellings of end-of-turn tokens across chat formats (ChatML, Llama 3, Phi-3, Gemma).
-    public static let endOfTurnSpellings = ["<|im_end|>", "<|eot_id|>", "<|end|>", "<end_of_turn>"]
 
     /// Throws when the model's chat template does not parse.
     public init(id: String, model: LlamaModel, tokenizer: Tokenizer) throws {
@@ -27,14 +24,7 @@ public struct ServedModel: @unchecked Sendable {
         created = unixSeconds()
         chatTemplate = try tokenizer.chatTemplate.map { try ChatTemplate(source: $0, name: "\(id): tokenizer.chat_template") }
         stopTokens = BatchGenerator(model: model, tokenizer: tokenizer).stopTokens
-            .union(Self.endOfTurnTokens(tokenizer: tokenizer, template: tokenizer.chatTemplate))
-    }
-
-    /// The end-of-turn tokens of a chat template: those of `endOfTurnSpellings` that the template
-    /// writes and the tokenizer has as tokens (e.g. `<|im_end|>` for ChatML models).
-    public static func endOfTurnTokens(tokenizer: Tokenizer, template: String?) -> Set<Int32> {
-        guard let template else { return [] }
-        return Set(endOfTurnSpellings.filter { template.contains($0) }.compactMap { tokenizer.id(forToken: $0) })
+            .union(tokenizer.endOfTurnIDs)
     }
 
     /// A conversation rendered with the chat template, ending with the assistant's turn opened.

@@ -343,9 +343,7 @@ func chatAnswers(
     let bos = tokenizer.bosID.flatMap { tokenizer.token(forID: $0) } ?? ""
     let eos = tokenizer.eosID.flatMap { tokenizer.token(forID: $0) } ?? ""
     var generator = BatchGenerator(model: model, tokenizer: tokenizer)
-    for end in ["<|im_end|>", "<|eot_id|>", "<|end|>", "<end_of_turn>"] {
-        if let id = tokenizer.id(forToken: end) { generator.additionalStopTokens.insert(id) }
-    }
+    generator.additionalStopTokens = tokenizer.endOfTurnIDs
     let requests = try conversations.map { messages in
         let text = try template.render(messages: messages, addGenerationPrompt: true, bosToken: bos, eosToken: eos)
         return GenerationRequest(prompt: tokenizer.encode(text, parseSpecial: true), maxTokens: maxNewTokens)

@@ -256,42 +256,23 @@ struct ExactMatchEvaluator {
     }
 
     func run(_ model: LlamaModel, progress: Bool = true) throws -> Result {
-        var generator = BatchGenerator(model: model, tokenizer: tokenizer, maxBatch: 32)
-        if let eot = tokenizer.id(forToken: "<|endoftext|>") { generator.additionalStopTokens.insert(eot) }
-        var cases: [(instruction: String, input: String, output: String)] = []
-        var requests: [GenerationRequest] = []
-        for e in examples {
-            guard case .instruction(let instruction, let input, let output) = e.content else { continue }
-            let ids = tokenizer.encode(try style.prompt(for: e.content), parseSpecial: true)
-            cases.append((instruction, input, output))
-            requests.append(GenerationRequest(prompt: ids, maxTokens: maxNewTokens, stop: ["\n###"]))
-        }
-        let bar = progress ? ProgressBar(label: "exact match", total: Double(requests.count), rateUnit: "ex/s") : nil
-        var done = 0
-        let results = try generator.generate(requests) { _, _ in
-            done += 1
-            bar?.update(Double(done))
-        }
+        // Chat and completion examples have no single reference answer: only instruction rows count.
+        let instructions = examples.filter { if case .instruction = $0.content { return true } else { return false } }
+        guard !instructions.isEmpty else { return Result(correct: 0, total: 0, samples: []) }
+        let bar = progress ? ProgressBar(label: "exact match", total: Double(instructions.count), rateUnit: "ex/s") : nil
+        let answered = try InstructionResponses(
+            model: model, tokenizer: tokenizer, style: style, examples: instructions, maxNewTokens: maxNewTokens
+        ) { done, _ in bar?.update(Double(done)) }
         bar?.finish()
         var correct = 0
         var samples: [Sample] = []
-        for (c, r) in zip(cases, results) {
-            let text = r.text.trimmingWhitespace()
-            let ok = Self.normalize(text) == Self.normalize(c.output)
+        for r in answered.rows {
+            let ok = Self.normalize(r.response) == Self.normalize(r.output)
             if ok { correct += 1 }
             samples.append(Sample(
-                prompt: c.instruction + (c.input.isEmpty ? "" : "\n" + c.input), instruction: c.instruction, input: c.input,
-                expected: c.output, generated: text, correct: ok))
+                prompt: r.instruction + (r.input.isEmpty ? "" : "\n" + r.input), instruction: r.instruction, input: r.input,
+                expected: r.output, generated: r.response, correct: ok))
         }
         return Result(correct: correct, total: samples.count, samples: samples)
-    }
-}
-
-extension String {
-    func trimmingWhitespace() -> String {
-        var s = Substring(self)
-        while let f = s.first, f.isWhitespace { s.removeFirst() }
-        while let l = s.last, l.isWhitespace { s.removeLast() }
-        return String(s)
     }
 }

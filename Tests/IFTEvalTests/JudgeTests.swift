@@ -9,6 +9,8 @@ import XCTest
 /// HTTP client against an endpoint that answers, fails, is slow, returns garbage, or is down
 /// (a small Python server on 127.0.0.1, `Fixtures/judge/fake_judge.py`).
 final class JudgeTests: XCTestCase {
+    struct JudgeStartFailure: Error {}
+
     func testChapter7PromptAndScores() {
         let p = Chapter7Judge.prompt(instruction: "Rewrite the sentence.", input: "The cake was baked.", output: "He baked the cake.", response: "The cake got baked.")
         XCTAssertTrue(p.hasPrefix("Given the input `Below is an instruction that describes a task."), p)
@@ -79,7 +81,8 @@ final class JudgeTests: XCTestCase {
         }
         guard let port = Int(String(decoding: line, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)) else {
             p.terminate()
-            throw XCTSkip("the fake judge (python3) did not start")
+            XCTFail("the fake judge (python3 \(EvalTestSupport.fixture("judge/fake_judge.py"))) did not print its port")
+            throw JudgeStartFailure()
         }
         return ("http://127.0.0.1:\(port)", { p.terminate(); p.waitUntilExit() })
     }
