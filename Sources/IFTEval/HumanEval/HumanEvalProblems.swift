@@ -44,17 +44,7 @@ public struct HumanEvalProblems: Sendable {
         var index: [String: Int] = [:]
         var lineOf: [String: Int] = [:]
         for (line, object) in try JSONLines.read(path: path) {
-            func field(_ key: String) throws -> String {
-                guard let value = object[key] else {
-                    throw IFTError.file(
-                        path: path, location: "\(line)",
-                        message: "missing field '\(key)' (the row has: \(object.keys.joined(separator: ", ")))")
-                }
-                guard let s = value.stringValue else {
-                    throw IFTError.file(path: path, location: "\(line)", message: "field '\(key)' must be a string, found \(value.typeName)")
-                }
-                return s
-            }
+            func field(_ key: String) throws -> String { try JSONLines.string(key, of: object, path: path, line: line) }
             let problem = HumanEvalProblem(
                 taskID: try field("task_id"), prompt: try field("prompt"), canonicalSolution: try field("canonical_solution"),
                 test: try field("test"), entryPoint: try field("entry_point"))

@@ -27,17 +27,7 @@ public struct HumanEvalSamples: Sendable {
     public init(path: String) throws {
         var samples: [HumanEvalSample] = []
         for (line, object) in try JSONLines.read(path: path) {
-            func field(_ key: String) throws -> String {
-                guard let value = object[key] else {
-                    throw IFTError.file(
-                        path: path, location: "\(line)",
-                        message: "missing field '\(key)' (the row has: \(object.keys.joined(separator: ", ")))")
-                }
-                guard let s = value.stringValue else {
-                    throw IFTError.file(path: path, location: "\(line)", message: "field '\(key)' must be a string, found \(value.typeName)")
-                }
-                return s
-            }
+            func field(_ key: String) throws -> String { try JSONLines.string(key, of: object, path: path, line: line) }
             samples.append(HumanEvalSample(taskID: try field("task_id"), completion: try field("completion"), line: line))
         }
         guard !samples.isEmpty else { throw IFTError.file(path: path, location: "1", message: "no samples in the file") }

@@ -10,6 +10,20 @@ import IFTModel
 /// JSON Lines files (one JSON object per line), plain or gzip-compressed, as HumanEval's problem
 /// and sample files are: reading with errors naming the file and line, and writing.
 public enum JSONLines {
+    /// The string field `key` of the row at `line` of `path`: a missing or non-string field is an
+    /// `IFTError.file` naming the file and line.
+    static func string(_ key: String, of object: JSONObject, path: String, line: Int) throws -> String {
+        guard let value = object[key] else {
+            throw IFTError.file(
+                path: path, location: "\(line)",
+                message: "missing field '\(key)' (the row has: \(object.keys.joined(separator: ", ")))")
+        }
+        guard let s = value.stringValue else {
+            throw IFTError.file(path: path, location: "\(line)", message: "field '\(key)' must be a string, found \(value.typeName)")
+        }
+        return s
+    }
+
     /// The objects of the JSONL file at `path`, each with its 1-based line number; blank lines are
     /// skipped. A gzip file (recognised by its magic bytes, whatever its name) is inflated first.
     /// A malformed line or one that is not an object is an `IFTError.file` naming `path:line`.
