@@ -147,7 +147,9 @@ public enum JSONValue: Equatable, Sendable, CustomStringConvertible {
 /// A JSON object: members in document order with keyed lookup. Keys are unique.
 public struct JSONObject: Equatable, Sendable {
     public private(set) var members: [(key: String, value: JSONValue)] = []
-    private var index: [String: Int] = [:]
+    /// Keyed by UTF-8 bytes: Swift's String equality is canonical equivalence, and JSON keys
+    /// (e.g. vocabulary entries "e\u{301}" and "\u{e9}") differ when their code points do.
+    private var index: [[UInt8]: Int] = [:]
 
     public init() {}
 
@@ -160,18 +162,18 @@ public struct JSONObject: Equatable, Sendable {
     public var count: Int { members.count }
 
     public subscript(_ key: String) -> JSONValue? {
-        get { index[key].map { members[$0].value } }
+        get { index[Array(key.utf8)].map { members[$0].value } }
         set {
-            if let i = index[key] {
+            if let i = index[Array(key.utf8)] {
                 if let newValue {
                     members[i].value = newValue
                 } else {
                     members.remove(at: i)
                     index = [:]
-                    for (j, m) in members.enumerated() { index[m.key] = j }
+                    for (j, m) in members.enumerated() { index[Array(m.key.utf8)] = j }
                 }
             } else if let newValue {
-                index[key] = members.count
+                index[Array(key.utf8)] = members.count
                 members.append((key, newValue))
             }
         }
@@ -179,8 +181,8 @@ public struct JSONObject: Equatable, Sendable {
 
     /// Appends a member; returns false (and changes nothing) when `key` is already present.
     mutating func insertNew(_ key: String, _ value: JSONValue) -> Bool {
-        guard index[key] == nil else { return false }
-        index[key] = members.count
+        guard index[Array(key.utf8)] == nil else { return false }
+        index[Array(key.utf8)] = members.count
         members.append((key, value))
         return true
     }

@@ -1,8 +1,10 @@
 import IFTCore
 
-/// A byte-level BPE tokenizer (GPT-2 style, as used by Llama 3, SmolLM, Qwen and most recent
-/// Llama-family models), built from a GGUF file's `tokenizer.ggml.*` metadata
-/// (`Tokenizer(gguf:)`) or a Hugging Face `tokenizer.json` (`Tokenizer(huggingFaceJSON:)`).
+/// A BPE tokenizer, built from a GGUF file's `tokenizer.ggml.*` metadata (`Tokenizer(gguf:)`)
+/// or a Hugging Face `tokenizer.json` (`Tokenizer(huggingFaceJSON:)`): byte-level BPE (GPT-2
+/// style, as used by Llama 3, SmolLM, Qwen and most recent models) or, when `sentencePiece` is
+/// set, SentencePiece-style BPE with byte fallback (Llama 2, Mistral, Gemma; see
+/// `SentencePieceOptions`).
 ///
 /// Token ids are `Int32` throughout (llama.cpp's `llama_token`; what embedding lookups and
 /// training batches store).
@@ -47,12 +49,16 @@ public final class Tokenizer: @unchecked Sendable {
     public let addsEOS: Bool
     /// Llama 3: a word that is itself a token is not merged piecewise.
     public let ignoresMerges: Bool
+    /// Set for SentencePiece-style BPE (`▁` spaces, characters as starting symbols, byte
+    /// fallback); nil for byte-level BPE.
+    public let sentencePiece: SentencePieceOptions?
     /// The chat template stored with the tokenizer (`tokenizer.chat_template`), if any.
     public let chatTemplate: String?
     /// Number of merges in effect.
     public var mergeCount: Int { merges.count }
 
-    private let vocab: [String: Int32]
+    /// Ids by UTF-8 spelling (String equality would merge canonically equivalent tokens).
+    private let vocab: [[UInt8]: Int32]
     private let merges: BPEMergeTable
     /// The token of each byte, or -1.
     private let byteTokens: [Int32]
@@ -63,6 +69,7 @@ public final class Tokenizer: @unchecked Sendable {
     /// For `ignoresMerges`: normal tokens by their bytes.
     private let wholeWords: [[UInt8]: Int32]
     private let cache = BPEWordCache()
+    private let sentencePieceSymbols: SentencePieceSymbols?
 
     public var vocabularySize: Int { tokens.count }
 
@@ -70,13 +77,18 @@ public final class Tokenizer: @unchecked Sendable {
     /// - tokens: the vocabulary in id order, byte-level spelled (control and user-defined tokens
     ///   are spelled as their text).
     /// - types: one per token (default: all normal).
-    /// - merges: (left, right) pairs in rank order, byte-level spelled. Merges whose parts or
-    ///   result are not in the vocabulary are ignored.
+    /// - merges: (left, right) pairs in rank order, byte-level spelled (as the vocabulary spells
+    ///   tokens for SentencePiece). Merges whose parts or result are not in the vocabulary are
+    ///   ignored.
+    /// - mergeRanks: each merge's rank when not its position (equal ranks: the leftmost pair
+    ///   merges first).
+    /// - sentencePiece: SentencePiece-style BPE instead of byte-level.
     public init(
         tokens: [String], types: [TokenType]? = nil, merges mergeList: [(String, String)],
         preTokenizer: PreTokenizer, bosID: Int32? = nil, eosID: Int32? = nil, padID: Int32? = nil,
         unknownID: Int32? = nil, addsBOS: Bool = false, addsEOS: Bool = false, ignoresMerges: Bool = false,
-        matchOptions: [Int32: MatchOptions] = [:], chatTemplate: String? = nil, source: String = "<memory>"
+        matchOptions: [Int32: MatchOptions] = [:], chatTemplate: String? = nil, source: String = "<memory>",
+        mergeRanks: [Int]? = nil, sentencePiece: SentencePieceOptions? = nil
     ) throws {
         func fail(_ m: String) -> IFTError { .file(path: source, location: "tokenizer", message: m) }
         guard !tokens.isEmpty else { throw fail("the vocabulary is empty") }
@@ -84,6 +96,9 @@ public final class Tokenizer: @unchecked Sendable {
         let types = types ?? [TokenType](repeating: .normal, count: tokens.count)
         guard types.count == tokens.count else {
             throw fail("\(tokens.count) tokens but \(types.count) token types")
+        }
+        if let mergeRanks, mergeRanks.count != mergeList.count {
+            throw fail("\(mergeList.count) merges but \(mergeRanks.count) merge ranks")
         }
         for (name, id) in [("BOS", bosID), ("EOS", eosID), ("padding", padID), ("unknown", unknownID)] {
             if let id, id < 0 || Int(id) >= tokens.count {
@@ -102,15 +117,19 @@ public final class Tokenizer: @unchecked Sendable {
         self.addsEOS = addsEOS
         self.ignoresMerges = ignoresMerges
         self.chatTemplate = chatTemplate
+        self.sentencePiece = sentencePiece
+        self.sentencePieceSymbols = sentencePiece.map { _ in
+            SentencePieceSymbols(tokens: tokens, types: types, unknownID: unknownID)
+        }
 
-        var vocab: [String: Int32] = [:]
+        var vocab: [[UInt8]: Int32] = [:]
         vocab.reserveCapacity(tokens.count)
-        for (i, t) in tokens.enumerated() { vocab[t] = Int32(i) }  // a repeated spelling: the last id wins
+        for (i, t) in tokens.enumerated() { vocab[Array(t.utf8)] = Int32(i) }  // a repeated spelling: the last id wins
         self.vocab = vocab
 
         var byteTokens = [Int32](repeating: -1, count: 256)
-        for b in 0..<256 {
-            if let id = vocab[String(Character(ByteLevel.byteToScalar[b]))], types[Int(id)] == .normal || types[Int(id)] == .byte {
+        for b in 0..<256 where sentencePiece == nil {
+            if let id = vocab[Array(String(Character(ByteLevel.byteToScalar[b])).utf8)], types[Int(id)] == .normal || types[Int(id)] == .byte {
                 byteTokens[b] = id
             }
         }
@@ -118,8 +137,10 @@ public final class Tokenizer: @unchecked Sendable {
 
         var table = BPEMergeTable(capacity: mergeList.count)
         for (rank, (a, b)) in mergeList.enumerated() {
-            guard let ia = vocab[a], let ib = vocab[b], let ir = vocab[a + b] else { continue }
-            table.insert(ia, ib, rank: Int32(rank), result: ir)
+            guard let ia = vocab[Array(a.utf8)], let ib = vocab[Array(b.utf8)], let ir = vocab[Array(a.utf8) + Array(b.utf8)] else {
+                continue
+            }
+            table.insert(ia, ib, rank: Int32(mergeRanks?[rank] ?? rank), result: ir)
         }
         self.merges = table
 
@@ -128,7 +149,9 @@ public final class Tokenizer: @unchecked Sendable {
         starts.reserveCapacity(tokens.count + 1)
         var words: [[UInt8]: Int32] = [:]
         for (i, t) in tokens.enumerated() {
-            if types[i] == .normal || types[i] == .byte || types[i] == .unused || types[i] == .undefined,
+            if sentencePiece != nil {
+                bytes += SentencePieceOptions.pieceBytes(t, type: types[i])
+            } else if types[i] == .normal || types[i] == .byte || types[i] == .unused || types[i] == .undefined,
                 let decoded = ByteLevel.decode(t)
             {
                 bytes += decoded
@@ -164,7 +187,7 @@ public final class Tokenizer: @unchecked Sendable {
     }
 
     /// The id of a token spelled exactly `token` (byte-level spelling for normal tokens).
-    public func id(forToken token: String) -> Int32? { vocab[token] }
+    public func id(forToken token: String) -> Int32? { vocab[Array(token.utf8)] }
 
     public func tokenType(forID id: Int32) -> TokenType? {
         id >= 0 && Int(id) < tokens.count ? tokenTypes[Int(id)] : nil
@@ -196,10 +219,14 @@ public final class Tokenizer: @unchecked Sendable {
         text.withUTF8 { buf in
             var scratch = PreTokenizerScratch()
             var symbols: [Int32] = []
+            var escaped: [UInt8] = []
             specials.partition(buf, parseSpecial: parseSpecial) { piece in
                 switch piece {
                 case .special(let id):
                     out.append(id)
+                case .text(let range) where sentencePiece != nil:
+                    sentencePiece?.escape(UnsafeBufferPointer(rebasing: buf[range]), atStart: range.lowerBound == 0, into: &escaped)
+                    escaped.withUnsafeBufferPointer { encodeWord($0, into: &out, symbols: &symbols) }
                 case .text(let range):
                     preTokenizer.split(buf, range, scratch: &scratch) { word in
                         encodeWord(UnsafeBufferPointer(rebasing: buf[word]), into: &out, symbols: &symbols)
@@ -212,6 +239,15 @@ public final class Tokenizer: @unchecked Sendable {
 
     /// The token ids of one pre-tokenized word (its UTF-8 bytes).
     private func encodeWord(_ w: UnsafeBufferPointer<UInt8>, into out: inout [Int32], symbols: inout [Int32]) {
+        if let spm = sentencePieceSymbols {
+            if cache.get(w, into: &out) { return }
+            symbols.removeAll(keepingCapacity: true)
+            spm.append(w, to: &symbols)
+            merges.merge(&symbols)
+            cache.put(w, symbols)
+            out += symbols
+            return
+        }
         if w.count == 1 {
             let t = byteTokens[Int(w[0])]
             if t >= 0 { out.append(t) }
@@ -236,7 +272,7 @@ public final class Tokenizer: @unchecked Sendable {
 
     /// The text of `ids`. Invalid UTF-8 (e.g. a multi-byte character cut off) becomes U+FFFD.
     /// With `skipSpecial`, control and unknown tokens are left out. Ids outside the vocabulary
-    /// are skipped.
+    /// are skipped. SentencePiece tokenizers drop the space their prefix put at the start.
     public func decode(_ ids: [Int32], skipSpecial: Bool = false) -> String {
         String(decoding: decodeBytes(ids, skipSpecial: skipSpecial), as: UTF8.self)
     }
@@ -246,6 +282,7 @@ public final class Tokenizer: @unchecked Sendable {
         var out: [UInt8] = []
         out.reserveCapacity(ids.count * 4)
         for id in ids { appendBytes(of: id, to: &out, skipSpecial: skipSpecial) }
+        if sentencePiece?.stripsLeadingSpace == true, out.first == 0x20 { out.removeFirst() }
         return out
     }
 

@@ -6,8 +6,9 @@ extension Tokenizer {
         "llama3", "llama-v3", "llama-bpe", "falcon3", "falcon-h1", "pixtral", "midm-2.0", "lfm2",
     ]
 
-    /// The tokenizer a GGUF file describes: `tokenizer.ggml.model` must be `gpt2` (byte-level
-    /// BPE); `tokenizer.ggml.pre` picks the pre-tokenizer (see `PreTokenizer(llamaCppName:)`);
+    /// The tokenizer a GGUF file describes: `tokenizer.ggml.model` `gpt2` (byte-level BPE;
+    /// `tokenizer.ggml.pre` picks the pre-tokenizer, see `PreTokenizer(llamaCppName:)`) or
+    /// `llama` (SentencePiece BPE: `scores` give the merges, `add_space_prefix` the `▁` prefix);
     /// `tokens`, `token_type`, `merges`, the BOS/EOS/padding/unknown ids, `add_bos_token`,
     /// `add_eos_token` and `tokenizer.chat_template` are read when present.
     public convenience init(gguf: GGUFFile) throws {
@@ -19,10 +20,15 @@ extension Tokenizer {
             .file(path: md.path, location: "metadata key \(key)", message: m)
         }
         let model = try md.string("tokenizer.ggml.model")
+        if model == "llama" {
+            try self.init(sentencePieceGGUF: md)
+            return
+        }
         guard model == "gpt2" else {
             throw fail(
                 "tokenizer.ggml.model",
-                "tokenizer model '\(model)' is not supported: only byte-level BPE ('gpt2', as in Llama 3, SmolLM, Qwen) is")
+                "tokenizer model '\(model)' is not supported: byte-level BPE ('gpt2': Llama 3, SmolLM, Qwen) and "
+                    + "SentencePiece BPE ('llama': Llama 2, Mistral, Gemma) are")
         }
         let preName = try md.stringIfPresent("tokenizer.ggml.pre") ?? "default"
         guard let pre = PreTokenizer(llamaCppName: preName) else {
@@ -31,18 +37,7 @@ extension Tokenizer {
                 "unknown pre-tokenizer '\(preName)'; known: \(PreTokenizer.knownLlamaCppNames.joined(separator: ", "))")
         }
         let tokens = try md.strings("tokenizer.ggml.tokens")
-        var types: [TokenType]? = nil
-        if let raw = try md.intsIfPresent("tokenizer.ggml.token_type") {
-            guard raw.count == tokens.count else {
-                throw fail("tokenizer.ggml.token_type", "\(raw.count) token types for \(tokens.count) tokens")
-            }
-            types = try raw.enumerated().map { i, t in
-                guard let tt = TokenType(rawValue: t) else {
-                    throw fail("tokenizer.ggml.token_type", "token \(i) has type \(t); types are 0...6")
-                }
-                return tt
-            }
-        }
+        let types = try Self.tokenTypes(md, count: tokens.count)
         let mergeStrings = try md.strings("tokenizer.ggml.merges")
         var merges: [(String, String)] = []
         merges.reserveCapacity(mergeStrings.count)
@@ -70,6 +65,53 @@ extension Tokenizer {
             chatTemplate: try md.stringIfPresent("tokenizer.chat_template"), source: md.path)
     }
 
+    /// A SentencePiece BPE tokenizer from GGUF metadata (`tokenizer.ggml.model = "llama"`).
+    convenience init(sentencePieceGGUF md: GGUFMetadata) throws {
+        func fail(_ key: String, _ m: String) -> IFTError {
+            .file(path: md.path, location: "metadata key \(key)", message: m)
+        }
+        let tokens = try md.strings("tokenizer.ggml.tokens")
+        let types = try Self.tokenTypes(md, count: tokens.count)
+            ?? [TokenType](repeating: .normal, count: tokens.count)
+        guard let scores = try md.floatsIfPresent("tokenizer.ggml.scores") else {
+            throw fail("tokenizer.ggml.scores", "missing: a SentencePiece ('llama') vocabulary needs its token scores")
+        }
+        guard scores.count == tokens.count else {
+            throw fail("tokenizer.ggml.scores", "\(scores.count) scores for \(tokens.count) tokens")
+        }
+        if let i = scores.firstIndex(where: { !$0.isFinite }) {
+            throw fail("tokenizer.ggml.scores", "token \(i) has score \(scores[i]); scores must be finite")
+        }
+        let (merges, ranks) = SentencePieceOptions.mergesFromScores(tokens: tokens, types: types, scores: scores)
+        func id(_ key: String) throws -> Int32? {
+            guard let v = try md.intIfPresent(key) else { return nil }
+            guard v >= 0 && v < tokens.count else {
+                throw fail(key, "token id \(v) is outside the vocabulary (0..<\(tokens.count))")
+            }
+            return Int32(v)
+        }
+        let prefix = try md.boolIfPresent("tokenizer.ggml.add_space_prefix") ?? true
+        try self.init(
+            tokens: tokens, types: types, merges: merges, preTokenizer: PreTokenizer(name: "none", stages: []),
+            bosID: id("tokenizer.ggml.bos_token_id"), eosID: id("tokenizer.ggml.eos_token_id"),
+            padID: id("tokenizer.ggml.padding_token_id"), unknownID: id("tokenizer.ggml.unknown_token_id"),
+            addsBOS: try md.boolIfPresent("tokenizer.ggml.add_bos_token") ?? true,
+            addsEOS: try md.boolIfPresent("tokenizer.ggml.add_eos_token") ?? false,
+            chatTemplate: try md.stringIfPresent("tokenizer.chat_template"), source: md.path,
+            mergeRanks: ranks, sentencePiece: SentencePieceOptions(prefix: prefix ? .always : .never))
+    }
+
+    /// `tokenizer.ggml.token_type`, checked; nil when absent.
+    static func tokenTypes(_ md: GGUFMetadata, count: Int) throws -> [TokenType]? {
+        guard let raw = try md.intsIfPresent("tokenizer.ggml.token_type") else { return nil }
+        func fail(_ m: String) -> IFTError { .file(path: md.path, location: "metadata key tokenizer.ggml.token_type", message: m) }
+        guard raw.count == count else { throw fail("\(raw.count) token types for \(count) tokens") }
+        return try raw.enumerated().map { i, t in
+            guard let tt = TokenType(rawValue: t) else { throw fail("token \(i) has type \(t); types are 0...6") }
+            return tt
+        }
+    }
+
     /// "a b" → ("a", "b"): split at the first space after the first character (llama.cpp).
     static func splitMerge(_ m: String) -> (String, String)? {
         let u = m.utf8
@@ -92,7 +134,9 @@ extension Tokenizer {
         try self.init(huggingFaceJSON: json, path: path, config: config)
     }
 
-    /// A tokenizer from a parsed Hugging Face `tokenizer.json`: a byte-level BPE model
+    /// A tokenizer from a parsed Hugging Face `tokenizer.json`: a BPE model with `byte_fallback`
+    /// is SentencePiece-style (see `SentencePieceOptions.fromHuggingFaceJSON`); otherwise a
+    /// byte-level BPE model
     /// (`model.vocab`, `model.merges` as "a b" strings or ["a", "b"] pairs, `model.ignore_merges`),
     /// `added_tokens` (special ones become control tokens, matched only with `parseSpecial`;
     /// others user-defined, always matched; `lstrip`/`rstrip` honoured) and a pre-tokenizer made
@@ -105,10 +149,9 @@ extension Tokenizer {
         if let t = model["type"]?.stringValue, t != "BPE" {
             throw fail("model.type", "model type '\(t)' is not supported: only BPE is")
         }
-        if model["byte_fallback"]?.boolValue == true {
-            throw fail("model.byte_fallback", "byte-fallback BPE (SentencePiece style) is not supported: only byte-level BPE is")
-        }
-        if let n = json["normalizer"], !n.isNull {
+        let sentencePiece = model["byte_fallback"]?.boolValue == true
+            ? try SentencePieceOptions.fromHuggingFaceJSON(json, path: path) : nil
+        if sentencePiece == nil, let n = json["normalizer"], !n.isNull {
             throw fail("normalizer", "normalizer \(n["type"]?.stringValue ?? n.typeName) is not supported (byte-level BPE tokenizers have none)")
         }
         guard let vocabObject = model["vocab"]?.objectValue else { throw fail("model.vocab", "missing (expected an object)") }
@@ -136,7 +179,8 @@ extension Tokenizer {
         var types = [TokenType](repeating: .unused, count: count)
         for (id, t) in byID {
             tokens[id] = t
-            types[id] = .normal
+            // Byte fallback looks its tokens up by their `<0xXX>` spelling.
+            types[id] = sentencePiece != nil && SentencePieceOptions.byteValue(t) != nil ? .byte : .normal
         }
         var options: [Int32: MatchOptions] = [:]
         for (id, s) in specialIDs {
@@ -156,7 +200,9 @@ extension Tokenizer {
                 throw fail("model.merges[\(i)]", "expected \"a b\" or [\"a\", \"b\"], found \(String(m.description.prefix(60)))")
             }
         }
-        let pre = try Self.preTokenizer(fromJSON: json["pre_tokenizer"] ?? .null, path: path)
+        let pre = sentencePiece != nil
+            ? PreTokenizer(name: "none", stages: [])
+            : try Self.preTokenizer(fromJSON: json["pre_tokenizer"] ?? .null, path: path)
 
         func configToken(_ key: String) throws -> Int32? {
             guard let config, let v = config[key], !v.isNull else { return nil }
@@ -178,7 +224,7 @@ extension Tokenizer {
             bosID: configToken("bos_token"), eosID: configToken("eos_token"), padID: configToken("pad_token"),
             unknownID: configToken("unk_token"), addsBOS: config?["add_bos_token"]?.boolValue ?? false,
             addsEOS: config?["add_eos_token"]?.boolValue ?? false, ignoresMerges: model["ignore_merges"]?.boolValue ?? false,
-            matchOptions: options, chatTemplate: template, source: path)
+            matchOptions: options, chatTemplate: template, source: path, sentencePiece: sentencePiece)
     }
 
     /// The split patterns recognised in `Split` pre-tokenizers, by their stage.

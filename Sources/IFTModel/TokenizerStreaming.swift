@@ -13,6 +13,8 @@ extension Tokenizer {
         public let tokenizer: Tokenizer
         public let skipSpecial: Bool
         private var pending: [UInt8] = []
+        /// No byte has been seen yet (SentencePiece: the first space is the prefix's, dropped).
+        private var atStart = true
 
         public init(tokenizer: Tokenizer, skipSpecial: Bool = false) {
             self.tokenizer = tokenizer
@@ -36,11 +38,18 @@ extension Tokenizer {
 
         /// Returns whatever is left (an incomplete character becomes U+FFFD) and resets.
         public mutating func finish() -> String {
-            defer { pending.removeAll() }
+            defer {
+                pending.removeAll()
+                atStart = true
+            }
             return String(decoding: pending, as: UTF8.self)
         }
 
         private mutating func takeComplete() -> String {
+            if atStart && !pending.isEmpty {
+                atStart = false
+                if tokenizer.sentencePiece?.stripsLeadingSpace == true && pending.first == 0x20 { pending.removeFirst() }
+            }
             let keep = Self.incompleteSuffix(pending)
             if keep == pending.count { return "" }
             let text = String(decoding: pending[..<(pending.count - keep)], as: UTF8.self)

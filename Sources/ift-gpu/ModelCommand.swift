@@ -100,7 +100,8 @@ struct ModelInfo: ParsableCommand {
         for (type, v) in byType.sorted(by: { $0.value.params > $1.value.params }) {
             print("  \(type): \(v.count) tensors, \(v.params) parameters")
         }
-        print("tokenizer:       \(files.tokenizer.vocabularySize) tokens, pre-tokenizer \(files.tokenizer.preTokenizer)")
+        let tokenizerKind = files.tokenizer.sentencePiece?.summary ?? "byte-level BPE, pre-tokenizer \(files.tokenizer.preTokenizer)"
+        print("tokenizer:       \(files.tokenizer.vocabularySize) tokens, \(tokenizerKind)")
         if let template = files.tokenizer.chatTemplate {
             print("chat template:")
             print(template)

@@ -348,10 +348,10 @@ final class TokenizerTests: XCTestCase {
             try Tokenizer(ggufMetadata: GGUFMetadata(path: "mem.gguf", entries: entries)), path: "mem.gguf",
             location: ["tokenizer.ggml.pre"], contains: ["made-up", "smollm"])
         entries[1] = ("tokenizer.ggml.pre", .string("gpt-2"))
-        entries[0] = ("tokenizer.ggml.model", .string("llama"))
+        entries[0] = ("tokenizer.ggml.model", .string("ugm"))
         assertFileError(
             try Tokenizer(ggufMetadata: GGUFMetadata(path: "mem.gguf", entries: entries)), path: "mem.gguf",
-            location: ["tokenizer.ggml.model"], contains: ["'llama'"])
+            location: ["tokenizer.ggml.model"], contains: ["'ugm'", "'gpt2'", "'llama'"])
         entries[0] = ("tokenizer.ggml.model", .string("gpt2"))
         entries[4] = ("tokenizer.ggml.merges", .strings(["ab"]))
         assertFileError(
