@@ -280,3 +280,21 @@ extension Tokenizer {
         return PreTokenizer(name: names.joined(separator: "+"), stages: stages)
     }
 }
+
+extension Tokenizer {
+    /// The tokenizer of a model on disk, without reading its config or weights: a GGUF file's
+    /// metadata (a vocabulary-only GGUF of any architecture will do), or a Hugging Face
+    /// directory's `tokenizer.json` (+ `tokenizer_config.json` when present).
+    public convenience init(modelPath path: String) throws {
+        if FileSystem.isDirectory(path) {
+            let json = path + "/tokenizer.json"
+            guard FileSystem.exists(json) else {
+                throw IFTError.file(path: path, location: "directory", message: "no tokenizer.json (expected a Hugging Face model directory)")
+            }
+            let config = path + "/tokenizer_config.json"
+            try self.init(tokenizerJSONPath: json, configPath: FileSystem.exists(config) ? config : nil)
+        } else {
+            try self.init(gguf: GGUFFile(path: path))
+        }
+    }
+}

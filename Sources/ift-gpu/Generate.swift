@@ -136,7 +136,7 @@ struct Tokenize: ParsableCommand {
     var text: String
 
     func run() throws {
-        let tokenizer = try ModelFiles(path: try ModelStore().resolve(model)).tokenizer
+        let tokenizer = try Tokenizer(modelPath: try ModelStore().resolve(model))
         let ids = tokenizer.encode(text, parseSpecial: parseSpecial)
         if idsOnly {
             print(ids.map(String.init).joined(separator: " "))
@@ -144,7 +144,7 @@ struct Tokenize: ParsableCommand {
         }
         print("\(ids.count) tokens")
         for id in ids {
-            let piece = tokenizer.decode([id])
+            let piece = String(decoding: tokenizer.bytes(forID: id), as: UTF8.self)
             print("\(id)\t\(piece.debugDescription)")
         }
     }

@@ -158,3 +158,29 @@ final class TokenizerSentencePieceTests: XCTestCase {
         }
     }
 }
+
+/// Llama 2's real vocabulary against llama.cpp's own expected ids (Fixtures/llama-cpp).
+final class LlamaCppVocabularyTests: XCTestCase {
+    func testLlama2VocabularyGivesLlamaCppIds() throws {
+        let base = TestSupport.fixture("llama-cpp/ggml-vocab-llama-spm.gguf")
+        let t = try Tokenizer(modelPath: base)
+        XCTAssertEqual(t.vocabularySize, 32000)
+        XCTAssertEqual(t.sentencePiece?.prefix, .always)
+        let input = try String(contentsOfFile: base + ".inp", encoding: .utf8)
+        var texts = input.components(separatedBy: "\n__ggml_vocab_test__\n")
+        if let last = texts.last, last.hasSuffix("\n__ggml_vocab_test__") {
+            texts[texts.count - 1] = String(last.dropLast("\n__ggml_vocab_test__".count))
+        }
+        let wants = try String(contentsOfFile: base + ".out", encoding: .utf8).components(separatedBy: "\n")
+        XCTAssertGreaterThanOrEqual(texts.count, 40)
+        var ok = 0
+        for (text, want) in zip(texts, wants) {
+            let ids = t.encode(text)
+            let expected = want.split(separator: " ").compactMap { Int32($0) }
+            XCTAssertEqual(ids, expected, "\(text.debugDescription)")
+            if ids == expected { ok += 1 }
+            XCTAssertEqual(t.decode(ids), text, "decode of \(text.debugDescription)")
+        }
+        print("llama.cpp llama-spm vectors: \(ok)/\(min(texts.count, wants.count)) exact")
+    }
+}
