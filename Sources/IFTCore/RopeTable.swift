@@ -25,8 +25,9 @@ public enum RopeTable {
     }
 
     /// A `[maxPositions, 2 * invFreq.count]` table from explicit inverse frequencies (for scaled
-    /// variants such as Llama 3's, computed by the caller in Double).
-    public static func make(inverseFrequencies invFreq: [Double], maxPositions: Int) -> [Float] {
+    /// variants such as Llama 3's, computed by the caller in Double); cos and sin are multiplied by
+    /// `attentionFactor` (YaRN's) before the one rounding to Float.
+    public static func make(inverseFrequencies invFreq: [Double], maxPositions: Int, attentionFactor: Double = 1) -> [Float] {
         precondition(maxPositions >= 0, "RopeTable: maxPositions must be non-negative, got \(maxPositions)")
         let half = invFreq.count
         let headDim = 2 * half
@@ -35,10 +36,88 @@ public enum RopeTable {
             let base = p * headDim
             for i in 0..<half {
                 let angle = Double(p) * invFreq[i]
-                table[base + i] = Float(cos(angle))
-                table[base + half + i] = Float(sin(angle))
+                table[base + i] = Float(cos(angle) * attentionFactor)
+                table[base + half + i] = Float(sin(angle) * attentionFactor)
             }
         }
         return table
+    }
+}
+
+// MARK: - Scaled RoPE (Llama 3.x, linear, YaRN), as transformers' `modeling_rope_utils` computes it
+
+extension RopeTable {
+    /// How the inverse frequencies of plain RoPE are changed for a longer context.
+    public enum Scaling: Equatable, Sendable {
+        /// Position interpolation: every inverse frequency divided by `factor`.
+        case linear(factor: Double)
+        /// Llama 3.1/3.2: low frequencies (wavelength above `originalMaxPositions / lowFreqFactor`)
+        /// divided by `factor`, high ones (below `originalMaxPositions / highFreqFactor`) kept, and
+        /// the band between interpolated smoothly.
+        case llama3(factor: Double, lowFreqFactor: Double, highFreqFactor: Double, originalMaxPositions: Double)
+        /// YaRN: interpolated (`/ factor`) and extrapolated frequencies blended by a linear ramp
+        /// over the dimensions between the correction range of `betaFast` and `betaSlow`
+        /// rotations within `originalMaxPositions` (floored / ceiled when `truncate`); cos and sin
+        /// are multiplied by `attentionFactor`.
+        case yarn(
+            factor: Double, originalMaxPositions: Double, betaFast: Double, betaSlow: Double, attentionFactor: Double,
+            truncate: Bool)
+        /// llama.cpp's `rope_freqs` tensor (how its converter stores Llama 3's scaling): inverse
+        /// frequency `i` divided by `factors[i]`.
+        case frequencyFactors([Double])
+
+        /// YaRN's default attention factor `0.1 * mscale * ln(factor) + 1` (1 for factor <= 1).
+        public static func yarnMscale(_ factor: Double, _ mscale: Double = 1) -> Double {
+            factor <= 1 ? 1 : 0.1 * mscale * log(factor) + 1
+        }
+    }
+
+    /// The inverse frequencies (Double) and the factor on cos/sin of `theta` and `headDim` under
+    /// `scaling` (nil: plain RoPE).
+    public static func inverseFrequencies(theta: Double, headDim: Int, scaling: Scaling?) -> (invFreq: [Double], attentionFactor: Double) {
+        let base = inverseFrequencies(theta: theta, headDim: headDim)
+        guard let scaling else { return (base, 1) }
+        switch scaling {
+        case .linear(let factor):
+            return (base.map { $0 / factor }, 1)
+        case .llama3(let factor, let low, let high, let original):
+            let lowWavelength = original / low, highWavelength = original / high
+            let f = base.map { inv -> Double in
+                let wavelength = 2 * Double.pi / inv
+                if wavelength < highWavelength { return inv }
+                if wavelength > lowWavelength { return inv / factor }
+                let smooth = (original / wavelength - low) / (high - low)
+                return (1 - smooth) * inv / factor + smooth * inv
+            }
+            return (f, 1)
+        case .yarn(let factor, let original, let betaFast, let betaSlow, let attentionFactor, let truncate):
+            let dim = Double(headDim)
+            func correctionDim(_ rotations: Double) -> Double {
+                dim * log(original / (rotations * 2 * Double.pi)) / (2 * log(theta))
+            }
+            var low = correctionDim(betaFast), high = correctionDim(betaSlow)
+            if truncate {
+                low = low.rounded(.down)
+                high = high.rounded(.up)
+            }
+            low = max(low, 0)
+            high = min(high, dim - 1)
+            if low == high { high += 0.001 }  // as transformers: no division by zero
+            let f = base.enumerated().map { i, inv -> Double in
+                let ramp = min(max((Double(i) - low) / (high - low), 0), 1)
+                let extrapolation = 1 - ramp
+                return inv / factor * (1 - extrapolation) + inv * extrapolation
+            }
+            return (f, attentionFactor)
+        case .frequencyFactors(let factors):
+            precondition(factors.count == base.count, "RopeTable: \(factors.count) frequency factors for \(base.count) frequencies")
+            return (zip(base, factors).map { $0 / $1 }, 1)
+        }
+    }
+
+    /// A `[maxPositions, headDim]` table for `theta` under `scaling`.
+    public static func make(theta: Double, headDim: Int, maxPositions: Int, scaling: Scaling?) -> [Float] {
+        let (invFreq, attentionFactor) = inverseFrequencies(theta: theta, headDim: headDim, scaling: scaling)
+        return make(inverseFrequencies: invFreq, maxPositions: maxPositions, attentionFactor: attentionFactor)
     }
 }

@@ -1,8 +1,45 @@
 import IFTCore
 
-/// The hyperparameters of a Llama-family decoder (Llama 2/3, SmolLM, TinyLlama, Mistral without
-/// sliding window, ...), read from a Hugging Face `config.json` or from GGUF metadata.
+/// The decoder families the engine runs: Llama's block (RMSNorm, rotate-half RoPE, grouped-query
+/// attention, SwiGLU) and the variants that differ from it only in small ways.
+public enum ModelFamily: String, CaseIterable, Sendable {
+    /// Llama 2/3.x, SmolLM, TinyLlama (RoPE scaling `llama3`, `linear` or `yarn` where configured).
+    case llama
+    /// Mistral 7B: Llama's block; a sliding attention window only when it is shorter than the
+    /// context used (refused then).
+    case mistral
+    /// Qwen2 / Qwen2.5: biases on the Q, K and V projections.
+    case qwen2
+    /// Qwen3: per-head RMSNorm of queries and keys (`q_norm`, `k_norm`) before RoPE.
+    case qwen3
+
+    /// transformers' class for the family (`architectures` in `config.json`).
+    public var huggingFaceArchitecture: String {
+        switch self {
+        case .llama: return "LlamaForCausalLM"
+        case .mistral: return "MistralForCausalLM"
+        case .qwen2: return "Qwen2ForCausalLM"
+        case .qwen3: return "Qwen3ForCausalLM"
+        }
+    }
+
+    /// llama.cpp's `general.architecture` for the family (Mistral is written as `llama`).
+    public var ggufArchitecture: String {
+        switch self {
+        case .llama, .mistral: return "llama"
+        case .qwen2: return "qwen2"
+        case .qwen3: return "qwen3"
+        }
+    }
+
+    /// Whether llama.cpp's converter permutes the Q/K rows (`LlamaModel.permute`) for this family.
+    public var ggufPermutesQK: Bool { self == .llama || self == .mistral }
+}
+
+/// The hyperparameters of a Llama-family decoder (Llama 2/3, SmolLM, TinyLlama, Mistral, Qwen2/2.5,
+/// Qwen3; see `ModelFamily`), read from a Hugging Face `config.json` or from GGUF metadata.
 public struct LlamaConfig: Equatable, Sendable {
+    public var family: ModelFamily
     public var vocabSize: Int
     /// Model width (`hidden_size`, GGUF `embedding_length`).
     public var hiddenSize: Int
@@ -28,27 +65,33 @@ public struct LlamaConfig: Equatable, Sendable {
     /// `rope.scaling.*` keys; nil when the model uses plain RoPE. The model code must honour it
     /// or refuse the model.
     public var ropeScaling: RopeScaling?
-
-    public struct RopeScaling: Equatable, Sendable {
-        /// `linear`, `llama3`, `yarn`, `dynamic`, ...
-        public var type: String
-        public var factor: Double?
-        /// Every numeric field as given (e.g. `low_freq_factor`, `original_max_position_embeddings`).
-        public var parameters: [String: Double]
-
-        public init(type: String, factor: Double?, parameters: [String: Double] = [:]) {
-            self.type = type
-            self.factor = factor
-            self.parameters = parameters
-        }
-    }
+    /// llama.cpp's `rope_freqs.weight` (how its converter stores Llama 3's RoPE scaling in GGUF):
+    /// each inverse frequency is divided by its factor.
+    public var ropeFrequencyFactors: [Double]?
+    /// Biases on the Q, K and V projections (Qwen2; Llama/Qwen3 with `attention_bias`).
+    public var qkvBias: Bool
+    /// A bias on the attention output projection (Llama/Qwen3 with `attention_bias`).
+    public var outputBias: Bool
+    /// Per-head RMSNorm of queries and keys before RoPE (Qwen3), weights `[headDim]`.
+    public var qkNorm: Bool
+    /// The attention window of sliding-window layers (Mistral v0.1, Qwen2 with
+    /// `use_sliding_window`); nil when every layer attends the whole context. The models refuse a
+    /// context longer than the window.
+    public var slidingWindow: Int?
 
     public init(
         vocabSize: Int, hiddenSize: Int, intermediateSize: Int, layerCount: Int, headCount: Int,
         kvHeadCount: Int? = nil, headDim: Int? = nil, ropeTheta: Double = 10_000, rmsNormEps: Double = 1e-5,
         maxPositions: Int = 2048, tieWordEmbeddings: Bool = false, bosTokenID: Int? = nil,
-        eosTokenIDs: [Int] = [], ropeScaling: RopeScaling? = nil
+        eosTokenIDs: [Int] = [], ropeScaling: RopeScaling? = nil, family: ModelFamily = .llama, qkvBias: Bool = false,
+        outputBias: Bool = false, qkNorm: Bool = false, slidingWindow: Int? = nil, ropeFrequencyFactors: [Double]? = nil
     ) {
+        self.family = family
+        self.qkvBias = qkvBias
+        self.outputBias = outputBias
+        self.qkNorm = qkNorm
+        self.slidingWindow = slidingWindow
+        self.ropeFrequencyFactors = ropeFrequencyFactors
         self.vocabSize = vocabSize
         self.hiddenSize = hiddenSize
         self.intermediateSize = intermediateSize
@@ -85,147 +128,75 @@ public struct LlamaConfig: Equatable, Sendable {
         for e in eosTokenIDs where e < 0 || e >= vocabSize {
             throw fail("eos token id \(e) is outside the vocabulary (\(vocabSize))")
         }
+        if let w = slidingWindow, w <= 0 { throw fail("sliding window must be positive, got \(w)") }
+        if let f = ropeFrequencyFactors {
+            guard f.count == headDim / 2, f.allSatisfy({ $0.isFinite && $0 > 0 }) else {
+                throw fail("rope_freqs: expected \(headDim / 2) positive factors, got \(f.count)")
+            }
+        }
+        do { _ = try ropeTableScaling() } catch IFTError.invalidArgument(let m) { throw fail(m) }
     }
 
-    // MARK: - Hugging Face config.json
-
-    /// Reads a Hugging Face `config.json`.
-    public init(configJSONPath path: String) throws {
-        try self.init(huggingFace: JSONValue.parse(contentsOf: path), path: path)
+    /// The RoPE scaling `RopeTable` applies (nil: plain RoPE).
+    public func ropeTableScaling() throws -> RopeTable.Scaling? {
+        if let f = ropeFrequencyFactors {
+            if ropeScaling != nil { throw IFTError.invalidArgument("both rope_freqs factors and RoPE scaling '\(ropeScaling!.type)' are given") }
+            return .frequencyFactors(f)
+        }
+        return try ropeScaling.map { try $0.tableScaling(maxPositions: maxPositions) }
     }
 
-    /// From a parsed Hugging Face `config.json`. Required: `vocab_size`, `hidden_size`,
-    /// `intermediate_size`, `num_hidden_layers`, `num_attention_heads`. Defaults follow
-    /// transformers' `LlamaConfig`: `num_key_value_heads` = heads, `rope_theta` 10000,
-    /// `rms_norm_eps` 1e-6, `max_position_embeddings` 2048, `tie_word_embeddings` false.
-    public init(huggingFace json: JSONValue, path: String) throws {
-        guard let o = json.objectValue else {
-            throw IFTError.file(path: path, location: "line 1, column 1", message: "config.json must be an object, found \(json.typeName)")
-        }
-        func fail(_ key: String, _ m: String) -> IFTError { IFTError.file(path: path, location: "key \(key)", message: m) }
-        func int(_ key: String, _ def: Int? = nil) throws -> Int? {
-            guard let v = o[key], !v.isNull else { return def }
-            guard let i = v.intValue else { throw fail(key, "expected an integer, found \(v.typeName) \(v)") }
-            return i
-        }
-        func required(_ key: String) throws -> Int {
-            guard let v = try int(key) else { throw fail(key, "missing (expected an integer)") }
-            return v
-        }
-        func double(_ key: String, _ def: Double) throws -> Double {
-            guard let v = o[key], !v.isNull else { return def }
-            guard let d = v.doubleValue else { throw fail(key, "expected a number, found \(v.typeName) \(v)") }
-            return d
-        }
-        if let t = o["model_type"]?.stringValue, !["llama", "mistral"].contains(t) {
-            throw fail("model_type", "model type '\(t)' is not a Llama-family model this engine supports (llama, mistral)")
-        }
-        var tie = false
-        if let v = o["tie_word_embeddings"], !v.isNull {
-            guard let b = v.boolValue else { throw fail("tie_word_embeddings", "expected a bool, found \(v.typeName) \(v)") }
-            tie = b
-        }
-        var eos: [Int] = []
-        if let v = o["eos_token_id"], !v.isNull {
-            if let i = v.intValue {
-                eos = [i]
-            } else if let a = v.arrayValue, let ids = Optional(a.compactMap(\.intValue)), ids.count == a.count {
-                eos = ids
-            } else {
-                throw fail("eos_token_id", "expected an integer or an array of integers, found \(v.typeName) \(v)")
-            }
-        }
-        var scaling: RopeScaling?
-        if let v = o["rope_scaling"], !v.isNull {
-            guard let s = v.objectValue, let type = (s["rope_type"] ?? s["type"])?.stringValue else {
-                throw fail("rope_scaling", "expected an object with a \"rope_type\" or \"type\" string, found \(v)")
-            }
-            var params: [String: Double] = [:]
-            for (k, x) in s.members { if let d = x.doubleValue { params[k] = d } }
-            if type != "default" { scaling = RopeScaling(type: type, factor: params["factor"], parameters: params) }
-        }
-        self.init(
-            vocabSize: try required("vocab_size"),
-            hiddenSize: try required("hidden_size"),
-            intermediateSize: try required("intermediate_size"),
-            layerCount: try required("num_hidden_layers"),
-            headCount: try required("num_attention_heads"),
-            kvHeadCount: try int("num_key_value_heads"),
-            headDim: try int("head_dim"),
-            ropeTheta: try double("rope_theta", 10_000),
-            rmsNormEps: try double("rms_norm_eps", 1e-6),
-            maxPositions: try int("max_position_embeddings", 2048)!,
-            tieWordEmbeddings: tie,
-            bosTokenID: try int("bos_token_id"),
-            eosTokenIDs: eos,
-            ropeScaling: scaling)
-        try validate(source: path)
+    /// The cos/sin table (see `RopeTable`) for positions `0..<positions`, with the model's scaling.
+    public func ropeTable(positions: Int) throws -> [Float] {
+        RopeTable.make(theta: ropeTheta, headDim: headDim, maxPositions: positions, scaling: try ropeTableScaling())
     }
 
-    // MARK: - GGUF metadata
+    /// The context a model runs with when `requested` positions are asked for (nil: the model's
+    /// own): at most `maxPositions`; with a sliding window shorter than that, the window when
+    /// nothing was asked for, and an error when more was asked for (see `checkContext`).
+    public func contextPositions(requested: Int?) throws -> Int {
+        let positions = min(requested ?? maxPositions, maxPositions)
+        if requested == nil, let w = slidingWindow, w < positions { return w }
+        try checkContext(positions)
+        return positions
+    }
 
-    /// From GGUF metadata: `general.architecture` (must be `llama`) names the key prefix;
-    /// `{arch}.embedding_length`, `.block_count`, `.feed_forward_length`,
-    /// `.attention.head_count`, `.attention.head_count_kv` (default: head_count),
-    /// `.rope.freq_base` (default 10000), `.attention.layer_norm_rms_epsilon` (default 1e-5),
-    /// `.context_length`, `.vocab_size` or the length of `tokenizer.ggml.tokens`,
-    /// `.attention.key_length` (default width / heads); bos from `tokenizer.ggml.bos_token_id`,
-    /// end-of-generation ids from `tokenizer.ggml.eos_token_id` / `eot_token_id` / `eom_token_id`;
-    /// tied embeddings when the file has no `output.weight` tensor.
-    public init(gguf: GGUFFile) throws {
-        let m = gguf.metadata
-        let arch = try m.stringIfPresent("general.architecture") ?? "llama"
-        guard arch == "llama" else {
-            throw IFTError.file(path: gguf.path, location: "metadata key general.architecture",
-                                message: "architecture '\(arch)' is not supported (expected llama)")
+    /// Throws unless a model may run over `positions` positions: a sliding attention window
+    /// shorter than that is not implemented.
+    public func checkContext(_ positions: Int) throws {
+        if let w = slidingWindow, w < positions {
+            throw IFTError.invalidArgument(
+                "this \(family.rawValue) model attends through a sliding window of \(w) positions, which the engine does not implement; "
+                    + "use a context of at most \(w) positions (the model's is \(positions))")
         }
-        let p = arch + "."
-        var vocab = try m.intIfPresent(p + "vocab_size")
-        if vocab == nil, let tokens = m["tokenizer.ggml.tokens"] {
-            guard let n = tokens.arrayValue?.count else {
-                throw IFTError.file(path: gguf.path, location: "metadata key tokenizer.ggml.tokens", message: "expected an array of strings, found \(tokens.typeName)")
-            }
-            vocab = n
+    }
+
+    /// The optional parts of the block, for error messages.
+    var structureSummary: String {
+        "Q/K/V biases: \(qkvBias ? "yes" : "no"), output bias: \(outputBias ? "yes" : "no"), Q/K norms: \(qkNorm ? "yes" : "no")"
+    }
+
+    /// What sets the model apart from plain Llama, for `model info` (e.g. "qwen2: Q/K/V biases").
+    public var differences: [String] {
+        var out: [String] = []
+        if qkvBias { out.append(outputBias ? "Q/K/V/O biases" : "Q/K/V biases") }
+        if qkNorm { out.append("per-head Q/K RMSNorm") }
+        if let s = ropeScaling {
+            var d = "rope scaling \(s.type)"
+            if let f = s.factor { d += " factor \(f.compactText)" }
+            for k in s.parameters.keys.sorted() where k != "factor" { d += " \(k) \(s.parameters[k]!.compactText)" }
+            out.append(d)
         }
-        guard let vocab else {
-            throw IFTError.file(path: gguf.path, location: "metadata key \(p)vocab_size",
-                                message: "missing, and there is no tokenizer.ggml.tokens array to count")
-        }
-        var scaling: RopeScaling?
-        if let t = try m.stringIfPresent(p + "rope.scaling.type"), t != "none" {
-            var params: [String: Double] = [:]
-            for (k, v) in m.entries where k.hasPrefix(p + "rope.scaling.") {
-                if let d = v.doubleValue { params[String(k.dropFirst((p + "rope.scaling.").count))] = d }
-            }
-            scaling = RopeScaling(type: t, factor: params["factor"], parameters: params)
-        }
-        // End of generation: eos, then end-of-turn / end-of-message when distinct (llama.cpp's
-        // "eog" set).
-        var eos: [Int] = []
-        for k in ["tokenizer.ggml.eos_token_id", "tokenizer.ggml.eot_token_id", "tokenizer.ggml.eom_token_id"] {
-            if let id = try m.intIfPresent(k), !eos.contains(id) { eos.append(id) }
-        }
-        let heads = try m.int(p + "attention.head_count")
-        let width = try m.int(p + "embedding_length")
-        self.init(
-            vocabSize: vocab,
-            hiddenSize: width,
-            intermediateSize: try m.int(p + "feed_forward_length"),
-            layerCount: try m.int(p + "block_count"),
-            headCount: heads,
-            kvHeadCount: try m.intIfPresent(p + "attention.head_count_kv"),
-            headDim: try m.intIfPresent(p + "attention.key_length"),
-            ropeTheta: try m.doubleIfPresent(p + "rope.freq_base") ?? 10_000,
-            rmsNormEps: try m.doubleIfPresent(p + "attention.layer_norm_rms_epsilon") ?? 1e-5,
-            maxPositions: try m.int(p + "context_length"),
-            tieWordEmbeddings: !gguf.contains(tensor: "output.weight"),
-            bosTokenID: try m.intIfPresent("tokenizer.ggml.bos_token_id"),
-            eosTokenIDs: eos,
-            ropeScaling: scaling)
-        if let rot = try m.intIfPresent(p + "rope.dimension_count"), rot != headDim {
-            throw IFTError.file(path: gguf.path, location: "metadata key \(p)rope.dimension_count",
-                                message: "RoPE over \(rot) of \(headDim) head dimensions (partial rotary) is not supported")
-        }
-        try validate(source: gguf.path)
+        if let f = ropeFrequencyFactors { out.append("rope scaling by rope_freqs (\(f.count) factors, max \(f.max()!.compactText))") }
+        if let w = slidingWindow { out.append("sliding window \(w)") }
+        if tieWordEmbeddings { out.append("tied embeddings") }
+        return out
+    }
+}
+
+extension Double {
+    /// `8` for 8.0, `0.25` for 0.25: for messages.
+    var compactText: String {
+        self == rounded() && abs(self) < 1e15 ? String(Int(self)) : String(self)
     }
 }

@@ -40,12 +40,11 @@ extension LlamaModel {
         let qRope = RopeDescriptor(heads: c.headCount, headDim: c.headDim, tokens: n)
         let kRope = RopeDescriptor(heads: c.kvHeadCount, headDim: c.headDim, tokens: n)
 
+        let ones = try biasOnes(tokens: n)
         try b.embedding(weights.tokenEmbedding, ids: ids, into: x)
         for (i, layer) in weights.layers.enumerated() {
             try b.rmsNorm(x, weight: layer.attentionNorm, eps: eps, into: h)
-            try linear(h, layer.query, into: q, tokens: n)
-            try linear(h, layer.key, into: k, tokens: n)
-            try linear(h, layer.value, into: v, tokens: n)
+            try attentionInputs(h, layer, q: q, k: k, v: v, vOffset: 0, tokens: n, ones: ones)
             try b.rope(q, positions: positions, table: ropeTable, qRope, into: q)
             try b.rope(k, positions: positions, table: ropeTable, kRope, into: k)
             for (s, cache) in caches.enumerated() {
@@ -60,6 +59,7 @@ extension LlamaModel {
                 try b.attention(q: q, k: cache.keys[i], v: cache.values[i], into: attn, logSumExp: nil, segments: nil, a)
             }
             try linear(attn, layer.output, into: x, tokens: n, accumulate: true)
+            try addBias(layer.outputBias, ones: ones, into: x, tokens: n)
             try b.rmsNorm(x, weight: layer.feedForwardNorm, eps: eps, into: h)
             try linear(h, layer.gate, into: gate, tokens: n)
             try linear(h, layer.up, into: up, tokens: n)

@@ -19,8 +19,9 @@ public final class KVCache {
 }
 
 /// A Llama-family decoder on any backend. The forward pass reads top to bottom: embedding, then per
-/// layer RMSNorm -> Q/K/V projections -> RoPE -> grouped-query causal attention -> output projection
-/// -> residual, RMSNorm -> SwiGLU MLP -> residual; final RMSNorm and the LM head.
+/// layer RMSNorm -> Q/K/V projections (+ biases, Qwen2) (-> per-head Q/K RMSNorm, Qwen3) -> RoPE
+/// (scaled as configured) -> grouped-query causal attention -> output projection -> residual,
+/// RMSNorm -> SwiGLU MLP -> residual; final RMSNorm and the LM head.
 public final class LlamaModel {
     public let config: LlamaConfig
     public let backend: any Backend
@@ -37,13 +38,8 @@ public final class LlamaModel {
         self.weights = weights
         self.backend = backend
         let c = config
-        if let scaling = c.ropeScaling {
-            throw IFTError.invalidArgument("RoPE scaling '\(scaling.type)' is not supported yet; this model cannot be run")
-        }
-        let positions = min(maxPositions ?? c.maxPositions, c.maxPositions)
-        ropeTable = try backend.tensor(
-            RopeTable.make(theta: c.ropeTheta, headDim: c.headDim, maxPositions: positions),
-            shape: [positions, c.headDim])
+        let positions = try c.contextPositions(requested: maxPositions)
+        ropeTable = try backend.tensor(try c.ropeTable(positions: positions), shape: [positions, c.headDim])
         let headSource = weights.output ?? weights.tokenEmbedding
         head = try Self.asFloat(headSource, backend)
         // Quantized projections go through matmulQuantized; only f16/bf16 ones need the scratch.
@@ -153,18 +149,18 @@ public final class LlamaModel {
             batch: 1, queryLength: t, keyLength: start + t, heads: c.headCount, kvHeads: c.kvHeadCount, headDim: c.headDim)
         attention.kvBatchStride = cache.capacity * kvDim
 
+        let ones = try biasOnes(tokens: t)
         try b.embedding(weights.tokenEmbedding, ids: ids, into: x)
         for (i, layer) in weights.layers.enumerated() {
             // Attention block.
             try b.rmsNorm(x, weight: layer.attentionNorm, eps: eps, into: h)
-            try linear(h, layer.query, into: q, tokens: t)
-            try linear(h, layer.key, into: k, tokens: t)
-            try linear(h, layer.value, into: cache.values[i], tokens: t, offsetC: start * kvDim, ldc: kvDim)
+            try attentionInputs(h, layer, q: q, k: k, v: cache.values[i], vOffset: start * kvDim, tokens: t, ones: ones)
             try b.rope(q, positions: positions, table: ropeTable, qRope, into: q)
             try b.rope(k, positions: positions, table: ropeTable, kRope, into: k)
             try b.copy(k, into: cache.keys[i], CopyDescriptor(rows: t, cols: kvDim, dstOffset: start * kvDim))
             try b.attention(q: q, k: cache.keys[i], v: cache.values[i], into: attn, logSumExp: nil, segments: segmentIDs, attention)
-            try linear(attn, layer.output, into: x, tokens: t, accumulate: true)  // x += attn · Woᵀ
+            try linear(attn, layer.output, into: x, tokens: t, accumulate: true)  // x += attn · Woᵀ (+ bo)
+            try addBias(layer.outputBias, ones: ones, into: x, tokens: t)
             // MLP block.
             try b.rmsNorm(x, weight: layer.feedForwardNorm, eps: eps, into: h)
             try linear(h, layer.gate, into: gate, tokens: t)

@@ -8,11 +8,23 @@ public struct LlamaLayerWeights {
     public var query: Tensor, key: Tensor, value: Tensor, output: Tensor
     public var feedForwardNorm: Tensor
     public var gate: Tensor, up: Tensor, down: Tensor
+    /// Projection biases `[out]` (f32) where the family has them (Qwen2: Q/K/V; `attention_bias`:
+    /// Q/K/V/O); nil otherwise.
+    public var queryBias: Tensor?, keyBias: Tensor?, valueBias: Tensor?, outputBias: Tensor?
+    /// Qwen3's per-head RMSNorm weights `[headDim]` of queries and keys (before RoPE); nil otherwise.
+    public var queryNorm: Tensor?, keyNorm: Tensor?
 
     public init(
         attentionNorm: Tensor, query: Tensor, key: Tensor, value: Tensor, output: Tensor, feedForwardNorm: Tensor, gate: Tensor,
-        up: Tensor, down: Tensor
+        up: Tensor, down: Tensor, queryBias: Tensor? = nil, keyBias: Tensor? = nil, valueBias: Tensor? = nil,
+        outputBias: Tensor? = nil, queryNorm: Tensor? = nil, keyNorm: Tensor? = nil
     ) {
+        self.queryBias = queryBias
+        self.keyBias = keyBias
+        self.valueBias = valueBias
+        self.outputBias = outputBias
+        self.queryNorm = queryNorm
+        self.keyNorm = keyNorm
         self.attentionNorm = attentionNorm
         self.query = query
         self.key = key
@@ -41,9 +53,11 @@ public struct LlamaWeights {
     }
 
     /// Loads the weights of a GGUF file (llama.cpp names) onto `backend`. Tensors whose type the
-    /// kernels handle are uploaded as stored; others (Q6_K) are dequantized to f32 first. Query and
-    /// key rows are un-permuted from llama.cpp's interleaved order to the Hugging Face rotate-half
-    /// order the engine uses (see `QKPermutation`).
+    /// kernels handle are uploaded as stored; others (Q6_K) are dequantized to f32 first. For the
+    /// llama architecture, query and key rows (weights and biases) are un-permuted from llama.cpp's
+    /// interleaved order to the Hugging Face rotate-half order the engine uses (see
+    /// `QKPermutation`); llama.cpp does not permute Qwen2/Qwen3. A tensor the config does not
+    /// account for is an error naming it.
     public static func load(_ gguf: GGUFFile, config c: LlamaConfig, on backend: any Backend) throws -> LlamaWeights {
         func tensor(_ name: String, _ shape: [Int], permuteHeads: Int? = nil) throws -> Tensor {
             let info = try gguf.tensorInfo(name, expectedShape: shape)
@@ -65,13 +79,22 @@ public struct LlamaWeights {
             }
             var values = try gguf.floats(name, expectedShape: shape)
             if let heads = permuteHeads {
-                values = try QKPermutation.unpermuteFromGGUF(weights: values, rows: shape[0], cols: shape[1], heads: heads)
+                values = try QKPermutation.unpermuteFromGGUF(
+                    weights: values, rows: shape[0], cols: shape.count > 1 ? shape[1] : 1, heads: heads)
             }
             return try backend.tensor(values, shape: shape)
         }
-        return try assemble(c, hasLMHead: gguf.contains(tensor: "output.weight")) { name, shape, qkHeads in
-            try tensor(name.gguf, shape, permuteHeads: qkHeads)
+        var used: Set<String> = ["rope_freqs.weight"]
+        let weights = try assemble(c, hasLMHead: gguf.contains(tensor: "output.weight")) { name, shape, qkHeads in
+            used.insert(name.gguf)
+            return try tensor(name.gguf, shape, permuteHeads: c.family.ggufPermutesQK ? qkHeads : nil)
         }
+        if let extra = gguf.tensors.map(\.name).first(where: { !used.contains($0) }) {
+            throw IFTError.file(
+                path: gguf.path, location: "tensor \(extra)",
+                message: "not part of a \(c.family.rawValue) model as the metadata describes it (\(c.structureSummary))")
+        }
+        return weights
     }
 
     /// A weight's names in llama.cpp's GGUF convention and in Hugging Face's.
@@ -93,7 +116,10 @@ public struct LlamaWeights {
         var layers: [LlamaLayerWeights] = []
         for i in 0..<c.layerCount {
             let g = "blk.\(i).", h = "model.layers.\(i)."
-            layers.append(
+            func bias(_ gguf: String, _ hf: String, _ rows: Int, qk: Int? = nil) throws -> Tensor {
+                try w(g + gguf + ".bias", h + "self_attn." + hf + ".bias", [rows], qk: qk)
+            }
+            var layer = (
                 LlamaLayerWeights(
                     attentionNorm: try w(g + "attn_norm.weight", h + "input_layernorm.weight", [d]),
                     query: try w(g + "attn_q.weight", h + "self_attn.q_proj.weight", [qDim, d], qk: c.headCount),
@@ -104,6 +130,18 @@ public struct LlamaWeights {
                     gate: try w(g + "ffn_gate.weight", h + "mlp.gate_proj.weight", [f, d]),
                     up: try w(g + "ffn_up.weight", h + "mlp.up_proj.weight", [f, d]),
                     down: try w(g + "ffn_down.weight", h + "mlp.down_proj.weight", [d, f])))
+            if c.qkvBias {
+                layer.queryBias = try bias("attn_q", "q_proj", qDim, qk: c.headCount)
+                layer.keyBias = try bias("attn_k", "k_proj", kvDim, qk: c.kvHeadCount)
+                layer.valueBias = try bias("attn_v", "v_proj", kvDim)
+            }
+            if c.outputBias { layer.outputBias = try bias("attn_output", "o_proj", d) }
+            if c.qkNorm {
+                // One [headDim] weight shared by all heads (llama.cpp does not permute Qwen3's rows).
+                layer.queryNorm = try w(g + "attn_q_norm.weight", h + "self_attn.q_norm.weight", [c.headDim])
+                layer.keyNorm = try w(g + "attn_k_norm.weight", h + "self_attn.k_norm.weight", [c.headDim])
+            }
+            layers.append(layer)
         }
         return LlamaWeights(
             tokenEmbedding: try w("token_embd.weight", "model.embed_tokens.weight", [c.vocabSize, d]),

@@ -70,7 +70,23 @@ extension LlamaWeights {
         }
         let untied = !c.tieWordEmbeddings && shards.contains { $0.contains(tensor: "lm_head.weight") }
         // Hugging Face checkpoints hold Q/K rows in rotate-half order already: no permutation.
-        return try assemble(c, hasLMHead: untied) { name, shape, _ in try tensor(name.huggingFace, shape) }
+        var used: Set<String> = []
+        let weights = try assemble(c, hasLMHead: untied) { name, shape, _ in
+            used.insert(name.huggingFace)
+            return try tensor(name.huggingFace, shape)
+        }
+        // A tensor the config does not account for (a bias or q_norm the config does not declare, ...)
+        // would be silently dropped: refuse it. Ignored as transformers does: rotary caches, a
+        // stored copy of a tied head.
+        for file in shards {
+            for name in file.tensors.map(\.name) where !used.contains(name) {
+                if name.hasSuffix("rotary_emb.inv_freq") || name == "lm_head.weight" { continue }
+                throw IFTError.file(
+                    path: file.path, location: "tensor \(name)",
+                    message: "not part of a \(c.family.rawValue) model as config.json describes it (\(c.structureSummary))")
+            }
+        }
+        return weights
     }
 }
 

@@ -14,6 +14,12 @@ final class Activations {
     let h1: [Tensor], q: [Tensor], k: [Tensor], v: [Tensor], att: [Tensor], lse: [Tensor]
     let xm: [Tensor], h2: [Tensor], gate: [Tensor], up: [Tensor], act: [Tensor]
     let xa: [[Projection: Tensor]]
+    /// Qwen3: the Q/K projections before the per-head RMSNorm (empty for other families), and the
+    /// backward's gradients of them.
+    let qRaw: [Tensor], kRaw: [Tensor]
+    let dqRaw: Tensor, dkRaw: Tensor
+    /// `[tokens, 1]` ones: projection biases are added (and their gradients summed) as rank-1 matmuls.
+    let ones: Tensor
     let hf: Tensor
     // Backward scratch.
     let dx: Tensor, dtmp: Tensor, dh: Tensor, dq: Tensor, dk: Tensor, dv: Tensor, datt: Tensor
@@ -52,6 +58,12 @@ final class Activations {
         xa = try m.layers.map { layer in
             try layer.adapters.mapValues { _ in try t([n, m.lora?.rank ?? 1]) }
         }
+        let norms = c.qkNorm
+        qRaw = norms ? try perLayer([n, qDim]) : []
+        kRaw = norms ? try perLayer([n, kvDim]) : []
+        dqRaw = try t([norms ? n * qDim : 1])
+        dkRaw = try t([norms ? n * kvDim : 1])
+        ones = try b.tensor([Float](repeating: 1, count: c.qkvBias || c.outputBias ? n : 1), shape: [c.qkvBias || c.outputBias ? n : 1])
         hf = try t([n, d])
         dx = try t([n, d])
         dtmp = try t([n, d])

@@ -31,7 +31,8 @@ extension TrainableLlama {
                 LlamaLayerWeights(
                     attentionNorm: layer.attentionNorm, query: merged[.q]!, key: merged[.k]!, value: merged[.v]!,
                     output: merged[.o]!, feedForwardNorm: layer.feedForwardNorm, gate: merged[.gate]!, up: merged[.up]!,
-                    down: merged[.down]!))
+                    down: merged[.down]!, queryBias: layer.biases[.q], keyBias: layer.biases[.k], valueBias: layer.biases[.v],
+                    outputBias: layer.biases[.o], queryNorm: layer.queryNorm, keyNorm: layer.keyNorm))
         }
         // An untied model keeps its separate head; a tied one reads the (possibly trained) embedding.
         return LlamaWeights(tokenEmbedding: embedding, layers: out, outputNorm: outputNorm, output: hasSeparateHead ? head : nil)

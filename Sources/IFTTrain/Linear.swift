@@ -1,7 +1,7 @@
 import IFTCore
 
-/// The linear projections of a training step, with their LoRA adapters: forward
-/// `y (+)= x · Wᵀ + scale · (dropout(x) · Aᵀ) · Bᵀ` and its backward.
+/// The linear projections of a training step, with their LoRA adapters and biases: forward
+/// `y (+)= x · Wᵀ (+ bias) + scale · (dropout(x) · Aᵀ) · Bᵀ` and its backward.
 extension TrainableLlama {
     /// Seed of the dropout mask of one adapter in one micro-batch (the same in forward and backward).
     func dropoutSeed(_ base: UInt64, layer: Int, _ p: Projection) -> UInt64 {
@@ -21,6 +21,10 @@ extension TrainableLlama {
             try b.matmulQuantized(x, w, y, d)
         } else {
             try b.matmul(x, try floatWeight(w), y, d)
+        }
+        if let bias = layers[l].biases[p], let acts = activations {
+            // y += ones[n, 1] · bias[1, out]
+            try b.matmul(view(acts.ones, [n, 1]), bias, y, MatmulDescriptor(m: n, n: outDim, k: 1, beta: 1))
         }
         guard let adapter = layers[l].adapters[p], let lora, let acts = activations else { return }
         let input = try adapterInput(x, tokens: n, width: inDim, seed: dropoutSeed(seed, layer: l, p), acts)
@@ -42,6 +46,10 @@ extension TrainableLlama {
         if let param = layers[l].weightParameters[p] {
             // dW += dyᵀ · x
             try b.matmul(dy, x, param.grad, MatmulDescriptor(m: outDim, n: inDim, k: n, transposeA: true, beta: 1))
+        }
+        if let param = layers[l].biasParameters[p], let acts = activations {
+            // dbias += onesᵀ[1, n] · dy[n, out] (the column sums of dy)
+            try b.matmul(view(acts.ones, [n, 1]), dy, param.grad, MatmulDescriptor(m: 1, n: outDim, k: n, transposeA: true, beta: 1))
         }
         var dxa: Tensor?
         if let adapter = layers[l].adapters[p], let lora, let acts = activations {

@@ -66,9 +66,12 @@ extension TrainableLlama {
             let gate = v(a.gate[l], f), up = v(a.up[l], f), act = v(a.act[l], f)
             // Attention block: xm = x + attention(rope(h1 Wq), rope(h1 Wk), h1 Wv) Woᵀ.
             try b.rmsNorm(x, weight: layer.attentionNorm, eps: eps, into: h1)
-            try projectForward(h1, layer: l, .q, into: q, tokens: n, accumulate: false, seed: seed)
-            try projectForward(h1, layer: l, .k, into: k, tokens: n, accumulate: false, seed: seed)
+            // (Qwen3: the projections land in qRaw/kRaw, normalized per head into q/k.)
+            let (qIn, kIn) = headNormInputs(layer: l, q: q, k: k, tokens: n)
+            try projectForward(h1, layer: l, .q, into: qIn, tokens: n, accumulate: false, seed: seed)
+            try projectForward(h1, layer: l, .k, into: kIn, tokens: n, accumulate: false, seed: seed)
             try projectForward(h1, layer: l, .v, into: vv, tokens: n, accumulate: false, seed: seed)
+            try headNormForward(layer: l, q: q, k: k, tokens: n)
             try b.rope(q, positions: positions, table: ropeTable, qRope, into: q)
             try b.rope(k, positions: positions, table: ropeTable, kRope, into: k)
             try b.attention(q: q, k: k, v: vv, into: att, logSumExp: lse, segments: segments, attention)
@@ -140,8 +143,9 @@ extension TrainableLlama {
                 // The input gradient of layer 0's projections only feeds the embedding's gradient.
                 let needInput = l > 0 || embeddingParameter != nil
                 let dhOut: Tensor? = needInput ? dh : nil
-                try projectBackward(h1, layer: l, .q, dy: dq, inputGradient: dhOut, tokens: n, accumulateInput: false, seed: seed)
-                try projectBackward(h1, layer: l, .k, dy: dk, inputGradient: dhOut, tokens: n, accumulateInput: true, seed: seed)
+                let (dqIn, dkIn) = try headNormBackward(layer: l, dq: dq, dk: dk, tokens: n)
+                try projectBackward(h1, layer: l, .q, dy: dqIn, inputGradient: dhOut, tokens: n, accumulateInput: false, seed: seed)
+                try projectBackward(h1, layer: l, .k, dy: dkIn, inputGradient: dhOut, tokens: n, accumulateInput: true, seed: seed)
                 try projectBackward(h1, layer: l, .v, dy: dv, inputGradient: dhOut, tokens: n, accumulateInput: true, seed: seed)
                 if needInput {
                     try b.rmsNormBackward(x: x, weight: layer.attentionNorm, dy: dh, eps: eps, dx: dtmp, dweight: layer.attentionNormParameter?.grad)

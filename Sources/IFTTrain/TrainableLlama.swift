@@ -30,6 +30,13 @@ public final class TrainableLlama {
         var attentionNormParameter: Parameter?
         var feedForwardNormParameter: Parameter?
         var adapters: [Projection: LoRAAdapter] = [:]
+        /// Projection biases `[out]` (f32; Qwen2's Q/K/V), and their parameters in full fine-tuning
+        /// (LoRA and QLoRA keep them frozen, as PEFT's `bias="none"`).
+        var biases: [Projection: Tensor] = [:]
+        var biasParameters: [Projection: Parameter] = [:]
+        /// Qwen3's per-head Q/K RMSNorm weights `[headDim]`, and their parameters in full fine-tuning.
+        var queryNorm: Tensor?, keyNorm: Tensor?
+        var queryNormParameter: Parameter?, keyNormParameter: Parameter?
     }
 
     var layers: [Layer] = []
@@ -57,9 +64,6 @@ public final class TrainableLlama {
         self.backend = backend
         self.mode = mode
         let c = config
-        if let scaling = c.ropeScaling {
-            throw IFTError.invalidArgument("RoPE scaling '\(scaling.type)' is not supported yet; this model cannot be trained")
-        }
         if mode != .full {
             let l = lora ?? LoRAConfig()
             try l.validate()
@@ -67,9 +71,8 @@ public final class TrainableLlama {
         } else {
             self.lora = nil
         }
-        let positions = min(maxPositions ?? c.maxPositions, c.maxPositions)
-        ropeTable = try backend.tensor(
-            RopeTable.make(theta: c.ropeTheta, headDim: c.headDim, maxPositions: positions), shape: [positions, c.headDim])
+        let positions = try c.contextPositions(requested: maxPositions)
+        ropeTable = try backend.tensor(try c.ropeTable(positions: positions), shape: [positions, c.headDim])
 
         let b = backend
         func float(_ t: Tensor) throws -> Tensor { try LlamaModel.asFloat(t, b) }
@@ -125,6 +128,7 @@ public final class TrainableLlama {
                     params.append(bb)
                 }
             }
+            try Self.addFamilyParts(lw, to: &layer, prefix: prefix, mode: mode, params: &params, backend: b)
             if mode == .full {
                 let n2 = try Parameter(
                     name: prefix + "post_attention_layernorm.weight", value: layer.feedForwardNorm, decays: false, backend: b)
@@ -166,7 +170,10 @@ public final class TrainableLlama {
     /// Bytes of the base weights as stored for training (frozen or not), not counting optimizer state.
     public var baseWeightBytes: Int {
         var total = embedding.byteCount + outputNorm.byteCount + (head === embedding ? 0 : head.byteCount)
-        for l in layers { total += l.attentionNorm.byteCount + l.feedForwardNorm.byteCount + l.weights.values.reduce(0) { $0 + $1.byteCount } }
+        for l in layers {
+            total += l.attentionNorm.byteCount + l.feedForwardNorm.byteCount + l.weights.values.reduce(0) { $0 + $1.byteCount }
+            total += l.biases.values.reduce(0) { $0 + $1.byteCount } + (l.queryNorm?.byteCount ?? 0) + (l.keyNorm?.byteCount ?? 0)
+        }
         return total
     }
 

@@ -81,9 +81,12 @@ struct ModelInfo: ParsableCommand {
         } else {
             let n = files.safetensors.reduce(0) { $0 + $1.tensors.count }
             print("format:          Hugging Face safetensors, \(files.safetensors.count) file(s), \(n) tensors")
-            print("architecture:    llama")
+            print("architecture:    \(config.family.huggingFaceArchitecture)")
             tensors = files.safetensors.flatMap { $0.tensors.map { (Safetensors.name(of: $0.dtype), $0.elementCount) } }
         }
+        // The family and what sets it apart from plain Llama (e.g. "qwen2: Q/K/V biases").
+        let differences = config.differences
+        print("family:          \(config.family.rawValue)\(differences.isEmpty ? " (plain Llama block)" : ": " + differences.joined(separator: ", "))")
         print("layers:          \(config.layerCount)")
         print("hidden size:     \(config.hiddenSize), FFN \(config.intermediateSize)")
         print("heads:           \(config.headCount) query, \(config.kvHeadCount) key/value, head dim \(config.headDim)")

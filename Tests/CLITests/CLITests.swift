@@ -82,3 +82,23 @@ final class CLITests: XCTestCase {
         XCTAssertTrue(r.stderr.contains("IFT_DEVICE must be a device index"), r.stderr)
     }
 }
+
+/// `model info` on the family fixtures names the family and what differs from Llama.
+extension CLITests {
+    static let families = String(#filePath).split(separator: "/", omittingEmptySubsequences: false).dropLast(2).joined(separator: "/")
+        + "/IFTTrainTests/Fixtures/families"
+
+    func testModelInfoShowsTheFamily() throws {
+        for (dir, expected) in [
+            ("qwen2", ["Qwen2ForCausalLM", "family:          qwen2: Q/K/V biases", "rope scaling yarn factor 4"]),
+            ("qwen3/model.gguf", ["architecture:    qwen3", "family:          qwen3: per-head Q/K RMSNorm"]),
+            ("llama3", ["family:          llama: rope scaling llama3 factor 4"]),
+            ("llama3/model.gguf", ["rope scaling by rope_freqs"]),
+            ("mistral", ["family:          mistral: sliding window 4096"]),
+        ] {
+            let r = try run(["model", "info", Self.families + "/" + dir])
+            XCTAssertEqual(r.status, 0, r.stderr)
+            for e in expected { XCTAssertTrue(r.stdout.contains(e), "\(dir): '\(e)' missing from:\n\(r.stdout)") }
+        }
+    }
+}
