@@ -1,4 +1,5 @@
 import IFTCore
+import IFTModel
 
 /// The linear projections of a training step, with their LoRA adapters: forward
 /// `y (+)= x · Wᵀ + scale · (dropout(x) · Aᵀ) · Bᵀ` and its backward.
