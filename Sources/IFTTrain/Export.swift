@@ -58,6 +58,26 @@ extension TrainableLlama {
             baseModel: baseModel, promptStyle: promptStyle)
     }
 
+    /// Sets the adapters' A and B to `adapter`'s (to continue training it). Its rank, factor and
+    /// targets must be this model's; projections it does not hold keep their fresh initialization.
+    public func loadAdapter(_ adapter: LoRAAdapterWeights) throws {
+        guard let lora else { throw IFTError.invalidArgument("full fine-tuning has no LoRA adapters to load \(adapter.source) into") }
+        try adapter.validate(against: config)
+        guard adapter.rank == lora.rank, adapter.scale == lora.scale, Set(adapter.targets) == Set(lora.targets) else {
+            throw IFTError.file(
+                path: adapter.source, location: "adapter",
+                message: "rank \(adapter.rank), factor \(adapter.scale), targets \(adapter.targets.map(\.rawValue)) differ from the model's "
+                    + "rank \(lora.rank), factor \(lora.scale), targets \(lora.targets.map(\.rawValue))")
+        }
+        for (i, pairs) in adapter.layers.enumerated() {
+            for (p, pair) in pairs {
+                guard let a = layers[i].adapters[p] else { continue }
+                try pair.a.withUnsafeBytes { try backend.write(a.a.value, from: $0) }
+                try pair.b.withUnsafeBytes { try backend.write(a.b.value, from: $0) }
+            }
+        }
+    }
+
     /// Writes the adapter as PEFT does (`adapter_model.safetensors` with
     /// `base_model.model.` names and `adapter_config.json`) into `directory`, atomically per file.
     /// `baseModel` is recorded as `base_model_name_or_path`; `ift_gpu.json` beside them records the

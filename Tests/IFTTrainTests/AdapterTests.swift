@@ -79,6 +79,24 @@ final class AdapterTests: XCTestCase {
         }
     }
 
+    /// `train --adapter`: a model set up for LoRA training starts from the adapter's A and B.
+    func testTrainingStartsFromALoadedAdapter() throws {
+        let backend = CPUReferenceBackend()
+        let adapter = randomAdapter()
+        let weights = try tinyWeights(config, on: backend)
+        let trainable = try TrainableLlama(
+            config: config, weights: weights, backend: backend, mode: .lora, lora: LoRAConfig(rank: 4, alpha: 6, rsLoRA: true))
+        try trainable.loadAdapter(adapter)
+        let tuned = try trainable.inferenceModel()
+        let base = try LlamaModel(config: config, weights: weights, backend: backend)
+        try base.attach(adapter)
+        let want = try backend.floats(try base.forward(tokens, cache: try base.makeCache()))
+        XCTAssertLessThan(maxRelativeDifference(try backend.floats(try tuned.forward(tokens, cache: try tuned.makeCache())), want), 2e-5)
+        let other = try TrainableLlama(
+            config: config, weights: weights, backend: backend, mode: .lora, lora: LoRAConfig(rank: 8, alpha: 6, rsLoRA: true))
+        assertThrows({ try other.loadAdapter(adapter) }, mentions: ["rank 4", "rank 8"])
+    }
+
     // MARK: - Bad inputs
 
     func assertThrows(_ body: () throws -> Void, mentions parts: [String], file: StaticString = #filePath, line: UInt = #line) {

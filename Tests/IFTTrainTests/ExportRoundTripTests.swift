@@ -100,10 +100,13 @@ final class ExportRoundTripTests: XCTestCase {
 
         // (c) merged GGUF in F32, Q8_0 and Q4_K; (d) the Hugging Face directory, sharded.
         let weights = try trainable.mergedWeights()
-        // Tolerances on the logits' relative RMS difference (measured: F32 0, Q8_0 ~0.004, Q4_K ~0.07,
-        // where Q4_K holds only ffn_down — SmolLM2's other rows, 576 wide, are not a multiple of 256
-        // and fall back to Q4_1).
-        for (type, tolerance) in [(GGMLType.f32, 1e-6), (.q8_0, 0.01), (.q4_k, 0.15)] {
+        // Tolerances on the logits' relative RMS difference. Measured: F32 0; Q8_0 0.016; Q4_K 0.46
+        // (transformers on the same file: the same 0.46, so it is the format, not our kernels). Q4_K
+        // holds only ffn_down there: SmolLM2's other rows, 576 wide, are not a multiple of 256 and
+        // fall back to Q4_1, which keeps the Q4_1 base's grid almost exactly, while Q4_K rounds
+        // ffn_down afresh (weights 2% off) and this small model is very sensitive to ffn_down
+        // (llama.cpp's Q4_K_M gives ffn_down 6 bits for that reason). Hence the warning.
+        for (type, tolerance) in [(GGMLType.f32, 1e-6), (.q8_0, 0.03), (.q4_k, 0.6)] {
             let file = dir + "/merged-\(type.name).gguf"
             let summary = try ModelExport.writeGGUF(
                 weights: weights, config: c, source: files, backend: backend, type: type, promptStyle: "chatml", name: "test", to: file)
