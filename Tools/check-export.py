@@ -76,6 +76,25 @@ def main(keep: str) -> int:
         print(f"{name} vs F32 (gguf-py's dequantization): relative RMS mean {np.mean([e for e, _ in errs]):.4f}, "
               f"max {errs[-1][0]:.4f} ({errs[-1][1]})")
 
+    # Our quantizers against gguf-py's (ggml's reference rounding): every Q8_0 tensor of the Q8_0
+    # merge and every Q4_1 tensor of the Q4_K merge, quantized by gguf-py from the F32 merge, must
+    # equal ours byte for byte (token_embd excepted: copied from the base as stored).
+    from gguf.quants import quantize
+    f32_raw = {t.name: t for t in GGUFReader(os.path.join(keep, "merged-F32.gguf")).tensors}
+    for name in ["merged-Q8_0.gguf", "merged-Q4_K.gguf"]:
+        same = differ = 0
+        for t in GGUFReader(os.path.join(keep, name)).tensors:
+            if t.name == "token_embd.weight" or t.tensor_type.name not in ("Q8_0", "Q4_0", "Q4_1"):
+                continue
+            ref = np.asarray(f32_raw[t.name].data, dtype=np.float32).reshape([int(n) for n in reversed(t.shape)])
+            theirs = quantize(ref, t.tensor_type)
+            if np.array_equal(np.asarray(theirs).reshape(-1).view(np.uint8), np.asarray(t.data).reshape(-1).view(np.uint8)):
+                same += 1
+            else:
+                differ += 1
+        print(f"{name}: {same} tensors byte-identical to gguf-py's quantizer, {differ} differ")
+        failures += differ
+
     print("== transformers + PEFT")
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer

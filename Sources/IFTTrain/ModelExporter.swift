@@ -97,7 +97,9 @@ public struct ModelExporter {
     public init(format: ExportFormat, type: String? = nil, output: String, force: Bool = false) {
         self.format = format
         self.type = type ?? "f32"
-        self.output = output
+        var o = Substring(output)
+        while o.count > 1 && o.last == "/" { o.removeLast() }
+        self.output = String(o)
         self.force = force
     }
 

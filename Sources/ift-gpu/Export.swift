@@ -7,6 +7,7 @@ import IFTTrain
 struct Export: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Export a fine-tuned model: a PEFT or llama.cpp LoRA adapter, a merged GGUF, or a Hugging Face directory.",
+        usage: "ift-gpu export --from <from> --format <format> --output <output> [<options>]",
         discussion: """
             --from is a training checkpoint (checkpoint/ or best/), a run directory \
             holding checkpoint/, a PEFT adapter directory or a GGUF LoRA; an adapter's \
