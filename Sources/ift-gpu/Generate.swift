@@ -17,7 +17,11 @@ struct LoadedModel {
         let files = try ModelFiles(path: try ModelStore().resolve(nameOrPath))
         tokenizer = files.tokenizer
         model = try files.loadModel(on: backend, maxPositions: maxPositions)
-        if let adapter { try model.attach(try LoRAAdapterWeights.load(adapter, config: files.config)) }
+        if let adapter {
+            let weights = try LoRAAdapterWeights.load(adapter, config: files.config)
+            try model.attach(weights)
+            fputs("adapter: \(adapter) (rank \(weights.rank), scale \(weights.scale), \(weights.targets.map(\.rawValue).joined(separator: ","))), not merged\n", stderr)
+        }
     }
 
     /// The model's chat template applied to one user message, ready for generation.

@@ -77,6 +77,7 @@ final class ExportCLITests: XCTestCase {
             ])
             XCTAssertEqual(g.status, 0, g.stderr)
             XCTAssertTrue(g.stderr.contains("generated"), g.stderr)
+            XCTAssertTrue(g.stderr.contains("(rank 2, scale 2.0, q_proj,down_proj), not merged"), g.stderr)
         }
 
         // A config whose rank contradicts the tensors: refused naming file and tensor, nothing written.
