@@ -32,6 +32,8 @@ public final class LlamaModel {
     let head: Tensor
     /// Scratch for a widened f16/bf16 weight matrix (the largest such projection).
     private var weightScratch: Tensor
+    /// LoRA adapters applied without merging, by the weight they adapt (see `LlamaModel+Adapter.swift`).
+    var adapterSlots: [ObjectIdentifier: AdapterSlot] = [:]
 
     public init(config: LlamaConfig, weights: LlamaWeights, backend: any Backend, maxPositions: Int? = nil) throws {
         self.config = config
@@ -70,8 +72,9 @@ public final class LlamaModel {
         try KVCache(config: config, capacity: min(capacity ?? maxPositions, maxPositions), backend: backend)
     }
 
-    /// `y[T, out] = x[T, in] · Wᵀ` for a weight `W[out, in]` in any stored dtype.
-    func linear(_ x: Tensor, _ w: Tensor, into y: Tensor, tokens: Int, accumulate: Bool = false, offsetC: Int = 0, ldc: Int? = nil) throws {
+    /// `y[T, out] = x[T, in] · Wᵀ` for a weight `W[out, in]` in any stored dtype (an attached
+    /// adapter's delta comes on top in `linear`).
+    func baseLinear(_ x: Tensor, _ w: Tensor, into y: Tensor, tokens: Int, accumulate: Bool = false, offsetC: Int = 0, ldc: Int? = nil) throws {
         let (outDim, inDim) = (w.shape[0], w.shape[1])
         var d = MatmulDescriptor(m: tokens, n: outDim, k: inDim, transposeB: true, beta: accumulate ? 1 : 0)
         d.offsetC = offsetC

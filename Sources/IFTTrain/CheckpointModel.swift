@@ -15,6 +15,17 @@ public struct CheckpointModel {
     /// Loads `checkpoint` (a `checkpoint/` or `best/` directory of `ift-gpu train`). `modelPath`
     /// replaces the base model path recorded in it (e.g. the same GGUF moved elsewhere).
     public init(checkpoint: String, modelPath: String? = nil, backend: any Backend, maxPositions: Int? = nil) throws {
+        let (trainable, files, run) = try Self.loadTrainable(checkpoint: checkpoint, modelPath: modelPath, backend: backend, maxPositions: maxPositions)
+        self.files = files
+        model = try trainable.inferenceModel(maxPositions: maxPositions)
+        promptStyle = run["prompt_style"]?.stringValue
+        self.run = run
+    }
+
+    /// The checkpoint's model as trained (not merged), its base model's files and the run's settings.
+    public static func loadTrainable(
+        checkpoint: String, modelPath: String? = nil, backend: any Backend, maxPositions: Int? = nil
+    ) throws -> (model: TrainableLlama, files: ModelFiles, run: JSONObject) {
         let (_, _, run) = try Checkpoint.readState(checkpoint)
         let statePath = checkpoint + "/" + Checkpoint.stateFile
         guard let path = modelPath ?? run["model"]?.stringValue else {
@@ -34,12 +45,10 @@ public struct CheckpointModel {
             if case .bool(let b)? = run["lora_rslora"] { rs = b }
             lora = LoRAConfig(rank: rank, alpha: Float(alpha), targets: try Projection.parseList(targets), rsLoRA: rs)
         }
-        files = try ModelFiles(path: path)
+        let files = try ModelFiles(path: path)
         let trainable = try TrainableLlama(files: files, backend: backend, mode: mode, lora: lora, maxPositions: maxPositions)
         _ = try Checkpoint.load(from: checkpoint, into: trainable, optimizer: try AdamW(backend: backend))
-        model = try trainable.inferenceModel(maxPositions: maxPositions)
-        promptStyle = run["prompt_style"]?.stringValue
-        self.run = run
+        return (trainable, files, run)
     }
 
     static func number(_ v: JSONValue) -> Double? {

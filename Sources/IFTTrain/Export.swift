@@ -43,40 +43,49 @@ extension TrainableLlama {
         try LlamaModel(config: config, weights: try mergedWeights(), backend: backend, maxPositions: maxPositions ?? self.maxPositions)
     }
 
+    /// The trained adapters as data (PEFT's orientation), for writing or attaching elsewhere.
+    public func loraAdapterWeights(baseModel: String? = nil, promptStyle: String? = nil) throws -> LoRAAdapterWeights {
+        guard let lora else { throw IFTError.invalidArgument("export: full fine-tuning has no LoRA adapter to export") }
+        var out: [[Projection: LoRAAdapterWeights.Pair]] = []
+        for layer in layers {
+            var pairs: [Projection: LoRAAdapterWeights.Pair] = [:]
+            for (p, adapter) in layer.adapters {
+                pairs[p] = LoRAAdapterWeights.Pair(a: try backend.floats(adapter.a.value), b: try backend.floats(adapter.b.value))
+            }
+            out.append(pairs)
+        }
+        return LoRAAdapterWeights(
+            rank: lora.rank, alpha: lora.alpha, rsLoRA: lora.rsLoRA, targets: lora.targets, layers: out, source: "trained adapter",
+            baseModel: baseModel, promptStyle: promptStyle)
+    }
+
+    /// Sets the adapters' A and B to `adapter`'s (to continue training it). Its rank, factor and
+    /// targets must be this model's; projections it does not hold keep their fresh initialization.
+    public func loadAdapter(_ adapter: LoRAAdapterWeights) throws {
+        guard let lora else { throw IFTError.invalidArgument("full fine-tuning has no LoRA adapters to load \(adapter.source) into") }
+        try adapter.validate(against: config)
+        guard adapter.rank == lora.rank, adapter.scale == lora.scale, Set(adapter.targets) == Set(lora.targets) else {
+            throw IFTError.file(
+                path: adapter.source, location: "adapter",
+                message: "rank \(adapter.rank), factor \(adapter.scale), targets \(adapter.targets.map(\.rawValue)) differ from the model's "
+                    + "rank \(lora.rank), factor \(lora.scale), targets \(lora.targets.map(\.rawValue))")
+        }
+        for (i, pairs) in adapter.layers.enumerated() {
+            for (p, pair) in pairs {
+                guard let a = layers[i].adapters[p] else { continue }
+                try pair.a.withUnsafeBytes { try backend.write(a.a.value, from: $0) }
+                try pair.b.withUnsafeBytes { try backend.write(a.b.value, from: $0) }
+            }
+        }
+    }
+
     /// Writes the adapter as PEFT does (`adapter_model.safetensors` with
     /// `base_model.model.` names and `adapter_config.json`) into `directory`, atomically per file.
     /// `baseModel` is recorded as `base_model_name_or_path`; `ift_gpu.json` beside them records the
     /// prompt style the adapter was trained with (and the mode), which PEFT's files have no place for.
     public func exportPEFTAdapter(to directory: String, baseModel: String, promptStyle: String? = nil) throws {
         guard let lora else { throw IFTError.invalidArgument("export: full fine-tuning has no LoRA adapter to export") }
-        var w = SafetensorsWriter()
-        w.metadata = [("format", "pt")]
-        for p in parameters where p.name.contains(".lora_") {
-            try w.addTensor(name: "base_model.model." + p.name, shape: p.value.shape, floats: try backend.floats(p.value))
-        }
-        var c = JSONObject()
-        c["peft_type"] = .string("LORA")
-        c["task_type"] = .string("CAUSAL_LM")
-        c["base_model_name_or_path"] = .string(baseModel)
-        c["r"] = .int(lora.rank)
-        c["lora_alpha"] = .double(Double(lora.alpha))
-        c["lora_dropout"] = .double(Double(lora.dropout))
-        c["use_rslora"] = .bool(lora.rsLoRA)
-        c["target_modules"] = .array(lora.targets.map { .string($0.rawValue) })
-        c["bias"] = .string("none")
-        c["fan_in_fan_out"] = .bool(false)
-        c["inference_mode"] = .bool(true)
-        var text = ""
-        JSONValue.object(c).write(to: &text)
-        try FileSystem.makeDirectories(directory)
-        try AtomicFileWriter.write(to: directory + "/adapter_model.safetensors") { try $0.write(w.serialized()) }
-        try AtomicFileWriter.write(to: directory + "/adapter_config.json") { try $0.write(Array((text + "\n").utf8)) }
-        var info = JSONObject()
-        info["base_model"] = .string(baseModel)
-        info["mode"] = .string(mode.rawValue)
-        info["prompt_style"] = promptStyle.map { .string($0) } ?? .null
-        var infoText = ""
-        JSONValue.object(info).write(to: &infoText)
-        try AtomicFileWriter.write(to: directory + "/ift_gpu.json") { try $0.write(Array((infoText + "\n").utf8)) }
+        try loraAdapterWeights(baseModel: baseModel, promptStyle: promptStyle)
+            .writePEFT(to: directory, mode: mode.rawValue, dropout: lora.dropout)
     }
 }

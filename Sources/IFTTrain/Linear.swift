@@ -1,4 +1,5 @@
 import IFTCore
+import IFTModel
 
 /// The linear projections of a training step, with their LoRA adapters and biases: forward
 /// `y (+)= x · Wᵀ (+ bias) + scale · (dropout(x) · Aᵀ) · Bᵀ` and its backward.

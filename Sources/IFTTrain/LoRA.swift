@@ -1,51 +1,5 @@
 import IFTCore
-
-/// The seven linear projections of a Llama block, by their Hugging Face / PEFT module names.
-public enum Projection: String, CaseIterable, Sendable, Codable {
-    case q = "q_proj", k = "k_proj", v = "v_proj", o = "o_proj"
-    case gate = "gate_proj", up = "up_proj", down = "down_proj"
-
-    /// The module path under `model.layers.N.` (e.g. `self_attn.q_proj`).
-    public var modulePath: String {
-        switch self {
-        case .q, .k, .v, .o: return "self_attn." + rawValue
-        case .gate, .up, .down: return "mlp." + rawValue
-        }
-    }
-
-    /// Parses `q`, `q_proj`, `self_attn.q_proj`, ... (case-insensitive).
-    public init?(name: String) {
-        let n = name.lowercased().split(separator: ".").last.map(String.init) ?? ""
-        if let p = Projection(rawValue: n) { self = p; return }
-        if let p = Projection(rawValue: n + "_proj") { self = p; return }
-        return nil
-    }
-
-    /// Parses a comma-separated list; `all` means all seven.
-    public static func parseList(_ s: String) throws -> [Projection] {
-        if s.trimmingCharacters(in: " ") == "all" { return allCases }
-        var out: [Projection] = []
-        for part in s.split(separator: ",") {
-            let name = String(part).trimmingCharacters(in: " ")
-            guard let p = Projection(name: name) else {
-                throw IFTError.invalidArgument(
-                    "unknown LoRA target '\(name)'; expected a list of q,k,v,o,gate,up,down (or q_proj, ...), or 'all'")
-            }
-            if !out.contains(p) { out.append(p) }
-        }
-        guard !out.isEmpty else { throw IFTError.invalidArgument("LoRA targets: the list is empty") }
-        return out
-    }
-}
-
-extension String {
-    func trimmingCharacters(in set: Character) -> String {
-        var s = Substring(self)
-        while s.first == set { s.removeFirst() }
-        while s.last == set { s.removeLast() }
-        return String(s)
-    }
-}
+import IFTModel
 
 /// LoRA hyperparameters (PEFT's names and defaults where they exist).
 public struct LoRAConfig: Sendable, Equatable {

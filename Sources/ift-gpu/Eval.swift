@@ -27,20 +27,25 @@ struct EvalModelOptions: ParsableArguments {
     @Option(help: "A checkpoint directory of `ift-gpu train` (checkpoint/ or best/); its base model comes from the checkpoint unless --model names it.")
     var checkpoint: String?
 
+    @Option(help: "A LoRA adapter (a PEFT directory or a GGUF LoRA) applied to --model without merging.")
+    var adapter: String?
+
     @OptionGroup var backendOptions: BackendOptions
 
     var isSet: Bool { model != nil || checkpoint != nil }
 
     /// The model, its files, and the prompt style its checkpoint trained with (if any).
     func load(maxPositions: Int = 2048) throws -> (model: LlamaModel, files: ModelFiles, style: String?) {
-        try loadEvalModel(model: model, checkpoint: checkpoint, backend: try backendOptions.makeBackend(), maxPositions: maxPositions)
+        try loadEvalModel(
+            model: model, checkpoint: checkpoint, adapter: adapter, backend: try backendOptions.makeBackend(), maxPositions: maxPositions)
     }
 }
 
 /// A base model (a known name, pulled if needed, or a path) or a training checkpoint with its
-/// adapters merged, and the prompt style the checkpoint trained with.
+/// adapters merged, or a base model with a LoRA adapter attached (not merged), and the prompt style
+/// the checkpoint or adapter trained with.
 func loadEvalModel(
-    model: String?, checkpoint: String?, backend: any Backend, maxPositions: Int
+    model: String?, checkpoint: String?, adapter: String? = nil, backend: any Backend, maxPositions: Int
 ) throws -> (model: LlamaModel, files: ModelFiles, style: String?) {
     let store = try ModelStore()
     var path: String?
@@ -48,12 +53,17 @@ func loadEvalModel(
         path = try KnownModel.named(model).map { FileSystem.exists(model) ? model : try store.pull($0) } ?? store.resolve(model)
     }
     if let checkpoint {
+        if adapter != nil { throw ValidationError("give --checkpoint or --adapter, not both (a checkpoint holds its adapter)") }
         let c = try CheckpointModel(checkpoint: checkpoint, modelPath: path, backend: backend, maxPositions: maxPositions)
         return (c.model, c.files, c.promptStyle)
     }
     guard let path else { throw ValidationError("name the model to evaluate: --model or --checkpoint") }
     let files = try ModelFiles(path: path)
-    return (try files.loadModel(on: backend, maxPositions: min(maxPositions, files.config.maxPositions)), files, nil)
+    let loaded = try files.loadModel(on: backend, maxPositions: min(maxPositions, files.config.maxPositions))
+    guard let adapter else { return (loaded, files, nil) }
+    let weights = try LoRAAdapterWeights.load(adapter, config: files.config)
+    try loaded.attach(weights)
+    return (loaded, files, weights.promptStyle)
 }
 
 struct EvalMetrics: ParsableCommand {

@@ -12,10 +12,16 @@ struct LoadedModel {
     let model: LlamaModel
     let tokenizer: Tokenizer
 
-    init(_ nameOrPath: String, backend: any Backend, maxPositions: Int? = nil) throws {
+    /// `adapter`: a PEFT directory or GGUF LoRA applied without merging.
+    init(_ nameOrPath: String, adapter: String? = nil, backend: any Backend, maxPositions: Int? = nil) throws {
         let files = try ModelFiles(path: try ModelStore().resolve(nameOrPath))
         tokenizer = files.tokenizer
         model = try files.loadModel(on: backend, maxPositions: maxPositions)
+        if let adapter {
+            let weights = try LoRAAdapterWeights.load(adapter, config: files.config)
+            try model.attach(weights)
+            fputs("adapter: \(adapter) (rank \(weights.rank), scale \(weights.scale), \(weights.targets.map(\.rawValue).joined(separator: ","))), not merged\n", stderr)
+        }
     }
 
     /// The model's chat template applied to one user message, ready for generation.
@@ -47,6 +53,7 @@ struct Generate: ParsableCommand {
               ift-gpu generate --backend vulkan --chat --prompt "Name three colors."
               ift-gpu generate --model smollm2-135m-instruct --backend cpu \\
                   --prompt "Once upon a time" --temperature 0.8 --top-p 0.9 --seed 7
+              ift-gpu generate --adapter runs/quickstart/adapter --chat --prompt "Name a color."
             """)
 
     @Option(help: "A known model name (see `ift-gpu model list`), a .gguf file, or a Hugging Face safetensors directory.")
@@ -54,6 +61,9 @@ struct Generate: ParsableCommand {
 
     @Option(help: "The prompt text.")
     var prompt: String
+
+    @Option(help: "A LoRA adapter (a PEFT directory or a GGUF LoRA) applied to the model without merging.")
+    var adapter: String?
 
     @Flag(help: "Wrap the prompt in the model's chat template as a user message.")
     var chat = false
@@ -93,7 +103,7 @@ struct Generate: ParsableCommand {
 
     func run() throws {
         let backend = try backendOptions.makeBackend()
-        let loaded = try LoadedModel(model, backend: backend)
+        let loaded = try LoadedModel(model, adapter: adapter, backend: backend)
         let text = chat ? try loaded.chatPrompt(prompt, system: system) : prompt
         let ids = loaded.tokenizer.encode(text, parseSpecial: chat || parseSpecial)
         let generator = Generator(model: loaded.model, tokenizer: loaded.tokenizer)

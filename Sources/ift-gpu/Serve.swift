@@ -29,6 +29,7 @@ struct Serve: AsyncParsableCommand {
             Examples:
               ift-gpu serve --model smollm2-135m-instruct --backend cpu --port 8080
               ift-gpu serve --port 0 --max-batch 8 --max-tokens 256
+              ift-gpu serve --adapter runs/quickstart/adapter --port 8080
               curl -s http://127.0.0.1:8080/v1/chat/completions \\
                   -H 'Content-Type: application/json' \\
                   -d '{"messages": [{"role": "user", "content": "Hi!"}]}'
@@ -36,6 +37,9 @@ struct Serve: AsyncParsableCommand {
 
     @Option(help: "A known model name (pulled if needed), a .gguf file, or a Hugging Face safetensors directory.")
     var model: String = "smollm2-135m-instruct"
+
+    @Option(help: "A LoRA adapter (a PEFT directory or a GGUF LoRA) applied to the model without merging.")
+    var adapter: String?
 
     @Option(name: .customLong("model-id"), help: "The id clients use for the model (default: the known name, or the file or directory name).")
     var modelID: String?
@@ -78,6 +82,7 @@ struct Serve: AsyncParsableCommand {
         let path = try known.map { try store.pull($0) } ?? store.resolve(model)
         let files = try ModelFiles(path: path)
         let llama = try files.loadModel(on: backend, maxPositions: context)
+        if let adapter { try llama.attach(try LoRAAdapterWeights.load(adapter, config: files.config)) }
         let served = try ServedModel(id: modelID ?? known?.name ?? Self.baseName(path), model: llama, tokenizer: files.tokenizer)
         var settings = ServerConfiguration()
         settings.host = host

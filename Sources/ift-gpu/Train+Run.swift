@@ -40,7 +40,13 @@ extension Train {
         if truncated > 0 {
             print("warning: \(truncated) of \(prepared.train.count) training examples are longer than --max-length \(maxLength) and are truncated (their responses lose their ends)")
         }
-        let lora = LoRAConfig(rank: rank, alpha: alpha, dropout: loraDropout, targets: try Projection.parseList(loraTargets), rsLoRA: rslora)
+        // --adapter: training continues from an adapter, whose rank, alpha, targets and rsLoRA win.
+        let startAdapter = try adapter.map { try LoRAAdapterWeights.load($0, config: files.config) }
+        let rank = startAdapter?.rank ?? self.rank
+        let alpha = startAdapter?.alpha ?? self.alpha
+        let rslora = startAdapter?.rsLoRA ?? self.rslora
+        let lora = LoRAConfig(
+            rank: rank, alpha: alpha, dropout: loraDropout, targets: try startAdapter?.targets ?? Projection.parseList(loraTargets), rsLoRA: rslora)
         print("model:    \(modelPath) (\(files.config.layerCount) layers, d=\(files.config.hiddenSize), vocab \(files.config.vocabSize))")
         print("backend:  \(backend.name)")
         print("data:     \(data): \(prepared.train.count) train, \(prepared.validation.count) validation, \(prepared.test.count) test examples; prompt style \(style.name)")
@@ -48,6 +54,10 @@ extension Train {
         let trainable = try TrainableLlama(
             files: files, backend: backend, mode: trainingMode, lora: trainingMode == .full ? nil : lora, seed: seed,
             maxPositions: min(files.config.maxPositions, max(maxLength + 1, 2048)))
+        if let startAdapter, let path = adapter {
+            try trainable.loadAdapter(startAdapter)
+            print("adapter:  starting from \(path) (rank \(rank), alpha \(alpha)\(rslora ? ", rsLoRA" : ""))")
+        }
         print(
             "mode:     \(trainingMode.rawValue)" + (trainingMode == .full ? "" : ", rank \(rank), alpha \(alpha), targets \(lora.targets.map(\.rawValue).joined(separator: ","))")
                 + "; \(trainable.trainableCount) trainable parameters; base weights \(ProgressBar.bytes(Double(trainable.baseWeightBytes))) (loaded in \(ProgressBar.fixed(ProgressBar.seconds(ContinuousClock.now - loadStart), 1)) s)")

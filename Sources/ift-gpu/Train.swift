@@ -139,6 +139,9 @@ struct Train: AsyncParsableCommand {
     @Option(help: "Checkpoint directory to continue from (same model, data and settings).")
     var resume: String?
 
+    @Option(help: "Start LoRA training from this adapter (PEFT directory or GGUF LoRA); its rank, alpha, targets and rsLoRA replace --rank, --alpha, --lora-targets and --rslora.")
+    var adapter: String?
+
     @Option(help: "Seed for data order, adapter initialization and dropout.")
     var seed: UInt64 = 0
 
@@ -171,6 +174,8 @@ struct Train: AsyncParsableCommand {
         guard warmup >= 0, evalEvery >= 0, saveEvery >= 0, evalExamples >= 0 else {
             throw ValidationError("--warmup, --eval-every, --save-every and --eval-examples must be >= 0")
         }
+        if adapter != nil && mode == "full" { throw ValidationError("--adapter continues LoRA training; use --mode lora or qlora") }
+        if adapter != nil && resume != nil { throw ValidationError("give --adapter or --resume, not both (a checkpoint holds its adapter)") }
         guard rank >= 1 else { throw ValidationError("--rank must be >= 1") }
         guard alpha > 0 else { throw ValidationError("--alpha must be > 0") }
         guard loraDropout >= 0, loraDropout < 1 else { throw ValidationError("--lora-dropout must be in [0, 1)") }

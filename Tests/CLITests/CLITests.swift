@@ -10,13 +10,18 @@ final class CLITests: XCTestCase {
     }
 
     /// The `ift-gpu` built next to this test bundle.
-    var binary: URL {
+    var binary: URL { Self.binary }
+
+    static var binary: URL {
         let dir = Bundle.main.executableURL?.deletingLastPathComponent()
             ?? URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
         return dir.appendingPathComponent("ift-gpu")
     }
 
-    func run(_ args: [String], env: [String: String] = [:]) throws -> Output {
+    func run(_ args: [String], env: [String: String] = [:]) throws -> Output { try Self.run(args, env: env) }
+
+    /// Runs `ift-gpu` with `args` (other test classes use it too).
+    static func run(_ args: [String], env: [String: String] = [:]) throws -> Output {
         let p = Process()
         p.executableURL = binary
         p.arguments = args
