@@ -37,9 +37,9 @@ public struct EvalPrompts: Sendable {
 /// between the train/validation/test splits (85/10/5 in file order, as `ift-gpu train` splits),
 /// contamination with evaluation prompts (a shared word n-gram, or the whole prompt when it is
 /// shorter), empty/very short/very long responses, refusals, and the mix of task types and
-/// languages. `keep` lists the rows a cleaned file keeps: the first of each group of duplicates
-/// (so a validation or test row that repeats a training row goes), without empty responses,
-/// refusals and contaminated rows.
+/// languages. `keep` lists the rows a cleaned file keeps: the first of each group of exact
+/// duplicates and of near duplicates with the same response (so a validation or test row that
+/// repeats a training row goes), without empty responses, refusals and contaminated rows.
 public struct QualityReport {
     public struct Settings: Sendable {
         public var nearThreshold = 0.8
@@ -103,7 +103,9 @@ public struct QualityReport {
                 duplicateOf[i] = j
             } else if let near = index.nearest(signature: sig) {
                 nearDuplicates.append((i, near.index, near.similarity))
-                duplicateOf[i] = near.index
+                // Templated tasks differ in a word of the prompt ("Is 197 prime?" / "Is 191
+                // prime?"): only a near duplicate with the same response is dropped when cleaning.
+                if QualityFilter.normalized(r.response) == QualityFilter.normalized(rows[near.index].response) { duplicateOf[i] = near.index }
             }
             if firstOf[key] == nil { firstOf[key] = i }
             index.add(signature: sig)
@@ -135,6 +137,11 @@ public struct QualityReport {
 
     /// Rows a cleaned file keeps, in order.
     public private(set) var keep: [Int] = []
+
+    /// Near duplicates whose response is also the same (dropped when cleaning).
+    public var nearDuplicatesWithSameResponse: Int {
+        nearDuplicates.filter { QualityFilter.normalized(rows[$0.row].response) == QualityFilter.normalized(rows[$0.of].response) }.count
+    }
 
     static func counts(_ labels: [String]) -> [(String, Int)] {
         var c: [String: Int] = [:]

@@ -51,7 +51,7 @@ struct QualityOptions: ParsableArguments {
         print("file:               \(file) (\(dataset.format.rawValue), \(n) rows)")
         print("exact duplicates:   \(pct(r.exactDuplicates.count)) (same prompt after lowercasing and collapsing whitespace)")
         for d in r.exactDuplicates.prefix(show) { print("  \(source(d.row)) repeats \(source(d.of)): \(clip(r.rows[d.row].prompt))") }
-        print("near duplicates:    \(pct(r.nearDuplicates.count)) (MinHash Jaccard >= \(r.settings.nearThreshold) on word 3-grams)")
+        print("near duplicates:    \(pct(r.nearDuplicates.count)) (MinHash Jaccard >= \(r.settings.nearThreshold) on word 3-grams; \(r.nearDuplicatesWithSameResponse) with the same response)")
         for d in r.nearDuplicates.prefix(show) {
             print("  \(source(d.row)) ~ \(source(d.of)) (\(ProgressBar.fixed(d.similarity, 2))): \(clip(r.rows[d.row].prompt)) | \(clip(r.rows[d.of].prompt))")
         }

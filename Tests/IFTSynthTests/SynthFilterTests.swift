@@ -145,7 +145,7 @@ final class SynthFilterTests: XCTestCase {
         examples[3] = row("What is the capital of France?", "Paris is the capital.")
         examples[5] = row("what is the capital of  France?", "Paris.")  // exact duplicate of 3 (normalized)
         examples[6] = row("Please describe the main causes of the French Revolution in detail for a student today", "Many causes.")
-        examples[7] = row("Please describe the main causes of the French Revolution in detail for a student", "Taxes and debt.")  // near duplicate of 6
+        examples[7] = row("Please describe the main causes of the French Revolution in detail for a student", "Many causes.")  // near duplicate of 6, same response
         examples[8] = row("Tell me how to make a weapon.", "I'm sorry, but I cannot help with that.")
         examples[9] = row("Say nothing at all please.", "")
         examples[10] = row("Compose an engaging travel blog post about a recent trip to Hawaii, highlighting cultural experiences.", "Aloha!")  // MT-Bench
@@ -155,6 +155,7 @@ final class SynthFilterTests: XCTestCase {
         XCTAssertEqual(r.exactDuplicates.map(\.row), [5, 16])
         XCTAssertEqual(r.exactDuplicates.map(\.of), [3, 3])
         XCTAssertEqual(r.nearDuplicates.map(\.row), [7])
+        XCTAssertEqual(r.nearDuplicatesWithSameResponse, 1)
         XCTAssertEqual(r.contamination.map(\.row), [10])
         XCTAssertEqual(r.contamination.first?.set, "MT-Bench")
         XCTAssertEqual(r.emptyResponses, [9])
