@@ -213,7 +213,9 @@ struct SynthMagpie: ParsableCommand {
     func run() throws {
         let generator = try common.generator()
         guard let template = generator.chatTemplate else {
-            throw ValidationError("Magpie needs the model's chat template: \(common.model) has none")
+            throw ValidationError(
+                "Magpie needs the model's chat template: \(common.model) has none or is not downloaded"
+                    + (common.endpoint != nil ? " (with --endpoint, --model names a local copy of the endpoint model's tokenizer)" : ""))
         }
         var s = Magpie.Settings()
         s.system = system
