@@ -15,6 +15,9 @@ import PackageDescription
 //                               the trainer, checkpoints.
 //   IFTEval                   — evaluation: reference metrics (BLEU, chrF, ROUGE, EM/F1), IFEval,
 //                               HumanEval, scoring existing response files.
+//   IFTSynth                  — instruction-data generation (Magpie, Self-Instruct, from-text) through
+//                               the local engine or an OpenAI-compatible endpoint; quality filters
+//                               and the data-quality report.
 //   IFTHub                    — the model store: known models, downloads (PyPI wheels, through
 //                               libcurl opened at run time), checksums.
 //   IFTServe                  — `ift-gpu serve`: an OpenAI-compatible HTTP server (Hummingbird)
@@ -90,6 +93,7 @@ let package = Package(
         .target(name: "IFTData", dependencies: ["IFTCore", "IFTModel"], path: "Sources/IFTData"),
         .target(name: "IFTTrain", dependencies: ["IFTCore", "IFTCPU", "IFTModel", "IFTData"], path: "Sources/IFTTrain"),
         .target(name: "IFTEval", dependencies: ["IFTCore", "IFTModel", "IFTData", "IFTHub", "CZlib"], path: "Sources/IFTEval"),
+        .target(name: "IFTSynth", dependencies: ["IFTCore", "IFTModel", "IFTData", "IFTEval"], path: "Sources/IFTSynth"),
         .target(
             name: "IFTHub",
             dependencies: [
@@ -99,7 +103,7 @@ let package = Package(
         .executableTarget(
             name: "ift-gpu",
             dependencies: [
-                "IFTCore", "IFTCPU", "IFTVulkan", "IFTModel", "IFTData", "IFTTrain", "IFTHub", "IFTEval",
+                "IFTCore", "IFTCPU", "IFTVulkan", "IFTModel", "IFTData", "IFTTrain", "IFTHub", "IFTEval", "IFTSynth",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ] + (withYAML ? [.product(name: "Yams", package: "Yams")] : []) + serverDependencies,
             path: "Sources/ift-gpu",
@@ -121,6 +125,9 @@ let package = Package(
             path: "Tests/IFTTrainTests", exclude: ["Fixtures"]),
         .testTarget(
             name: "IFTEvalTests", dependencies: ["IFTCore", "IFTModel", "IFTEval"], path: "Tests/IFTEvalTests",
+            exclude: ["Fixtures"]),
+        .testTarget(
+            name: "IFTSynthTests", dependencies: ["IFTCore", "IFTCPU", "IFTModel", "IFTData", "IFTEval", "IFTSynth"], path: "Tests/IFTSynthTests",
             exclude: ["Fixtures"]),
         .testTarget(name: "CLITests", dependencies: ["ift-gpu"], path: "Tests/CLITests"),
     ] + serverTargets + [

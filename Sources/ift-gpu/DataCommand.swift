@@ -3,6 +3,7 @@ import IFTCore
 import IFTData
 import IFTHub
 import IFTModel
+import IFTSynth
 
 struct DataCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -25,6 +26,8 @@ struct DataInspect: ParsableCommand {
             Examples:
               ift-gpu data inspect data/default/instructions.json
               ift-gpu data inspect my-chats.jsonl --prompt-style model --mask-instructions
+              ift-gpu data inspect --quality data/default/instructions.json
+              ift-gpu data inspect --quality runs/synth/magpie.jsonl --write-clean runs/synth/clean.json
             """)
 
     @Argument(help: "The dataset file.")
@@ -48,6 +51,8 @@ struct DataInspect: ParsableCommand {
     @Option(help: "Index of the example to render.")
     var example: Int = 0
 
+    @OptionGroup var quality: QualityOptions
+
     func validate() throws {
         guard ["alpaca", "phi3", "chatml", "model"].contains(promptStyle) else {
             throw ValidationError("unknown --prompt-style '\(promptStyle)'; choose alpaca, phi3, chatml or model")
@@ -57,6 +62,10 @@ struct DataInspect: ParsableCommand {
 
     func run() throws {
         let dataset = try Dataset.load(file, options: LoadOptions(skipInvalid: skipInvalid))
+        if quality.quality || quality.writeClean != nil {
+            try quality.report(dataset, file: file)
+            return
+        }
         let tokenizer = try ModelFiles(path: try ModelStore().resolve(model)).tokenizer
         let style: PromptStyle
         switch promptStyle {

@@ -20,7 +20,7 @@ struct IFTGPU: AsyncParsableCommand {
             """,
         subcommands: [
             Devices.self, ModelCommand.self, Generate.self, Tokenize.self, DataCommand.self, Train.self, Eval.self, Bench.self,
-            Serve.self, Export.self,
+            Serve.self, Export.self, SynthCommand.self,
         ]
     )
 }

@@ -12,7 +12,7 @@ import IFTModel
 public enum JSONLines {
     /// The string field `key` of the row at `line` of `path`: a missing or non-string field is an
     /// `IFTError.file` naming the file and line.
-    static func string(_ key: String, of object: JSONObject, path: String, line: Int) throws -> String {
+    public static func string(_ key: String, of object: JSONObject, path: String, line: Int) throws -> String {
         guard let value = object[key] else {
             throw IFTError.file(
                 path: path, location: "\(line)",

@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import IFTCore
 import IFTHub
 import IFTModel
@@ -61,16 +64,22 @@ public struct JudgeClient: Sendable {
         return Array(JSONValue.object(o).description.utf8)
     }
 
-    /// The reply text of a response body.
-    func replyText(_ response: HTTP.Response) throws -> String {
+    /// The JSON of a response body; an error status or a body that is not JSON is a `Failure`.
+    func replyJSON(_ response: HTTP.Response, url: String) throws -> JSONValue {
         let json: JSONValue
-        do { json = try JSONValue.parse(response.body, path: endpoint) } catch {
+        do { json = try JSONValue.parse(response.body, path: url) } catch {
             throw Failure(description: "HTTP \(response.status) with a body that is not JSON: \(response.text.prefix(200))")
         }
         guard (200..<300).contains(response.status) else {
             let message = json["error"]?["message"]?.stringValue ?? json["error"]?.stringValue ?? response.text
             throw Failure(description: "HTTP \(response.status): \(message.prefix(300))")
         }
+        return json
+    }
+
+    /// The reply text of a response body.
+    func replyText(_ response: HTTP.Response) throws -> String {
+        let json = try replyJSON(response, url: endpoint)
         let content = api == .openai
             ? json["choices"]?.arrayValue?.first?["message"]?["content"]?.stringValue
             : json["message"]?["content"]?.stringValue
@@ -80,18 +89,33 @@ public struct JudgeClient: Sendable {
 
     /// One judgement: the judge's reply to `user` (after `system`), retried as configured.
     public func complete(system: String? = nil, user: String) -> Result<String, Failure> {
+        send(endpoint, payload: body(system: system, user: user)) { try replyText($0) }
+    }
+
+    /// POSTs the JSON `body` to `path` under `baseURL` (e.g. "/completions") with this client's
+    /// headers, time limit and retries; the parsed JSON of a 2xx reply, else the failure. For
+    /// requests other than a judgement (e.g. data generation through `/v1/completions`).
+    public func post(_ path: String, body: JSONValue) -> Result<JSONValue, Failure> {
+        let url = baseURL + path
+        return send(url, payload: Array(body.description.utf8)) { try replyJSON($0, url: url) }
+    }
+
+    /// Sends `payload` to `url`, retrying transport errors, 429 and 5xx with exponential backoff;
+    /// `parse` turns a response into the result (throwing a `Failure` for an error reply).
+    func send<T>(_ url: String, payload: [UInt8], parse: (HTTP.Response) throws -> T) -> Result<T, Failure> {
         var headers = ["Content-Type: application/json"]
         if let apiKey, !apiKey.isEmpty { headers.append("Authorization: Bearer \(apiKey)") }
-        let payload = body(system: system, user: user)
         var wait = backoffSeconds
         var last = Failure(description: "no attempt was made")
         for attempt in 1...max(1, attempts) {
             do {
-                let response = try HTTP.request(endpoint, headers: headers, body: payload, timeoutSeconds: timeoutSeconds)
+                let response = try HTTP.request(url, headers: headers, body: payload, timeoutSeconds: timeoutSeconds)
                 let retryable = response.status == 429 || response.status >= 500
-                do { return .success(try replyText(response)) } catch let f as Failure {
+                do { return .success(try parse(response)) } catch let f as Failure {
                     last = f
                     if !retryable { return .failure(f) }
+                } catch {
+                    return .failure(Failure(description: "\(error)"))
                 }
             } catch {
                 last = Failure(description: "\(error)")
@@ -120,8 +144,19 @@ public struct JudgeClient: Sendable {
             return r
         }) ?? []
     }
-}
 
-#if canImport(Glibc)
-import Glibc
-#endif
+    /// `post(path, body:)` for every body, `concurrency` at a time, in order; `onDone(n)` as in
+    /// `completeAll`.
+    public func postAll(_ path: String, bodies: [JSONValue], onDone: (Int) -> Void = { _ in }) -> [Result<JSONValue, Failure>] {
+        let lock = Lock()
+        var done = 0
+        return (try? WorkerThreads.map(bodies.count, workers: concurrency) { i -> Result<JSONValue, Failure> in
+            let r = post(path, body: bodies[i])
+            lock.withLock {
+                done += 1
+                onDone(done)
+            }
+            return r
+        }) ?? []
+    }
+}
