@@ -122,7 +122,7 @@ let package = Package(
         .testTarget(
             name: "IFTEvalTests", dependencies: ["IFTCore", "IFTModel", "IFTEval"], path: "Tests/IFTEvalTests",
             exclude: ["Fixtures"]),
-        .testTarget(name: "CLITests", dependencies: ["ift-gpu"], path: "Tests/CLITests"),
+        .testTarget(name: "CLITests", dependencies: ["ift-gpu"], path: "Tests/CLITests", exclude: ["Fixtures"]),
     ] + serverTargets + [
         .testTarget(
             name: "IFTVulkanTests",

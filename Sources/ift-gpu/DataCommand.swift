@@ -56,7 +56,7 @@ struct DataInspect: ParsableCommand {
     }
 
     func run() throws {
-        let dataset = try Dataset.load(file, options: LoadOptions(skipInvalid: skipInvalid))
+        let dataset = try Dataset.load(file, options: LoadOptions(skipInvalid: skipInvalid, badRowAdvice: "fix or remove the row, or pass --skip-invalid to count the bad rows"))
         let tokenizer = try ModelFiles(path: try ModelStore().resolve(model)).tokenizer
         let style: PromptStyle
         switch promptStyle {
