@@ -104,10 +104,8 @@ public enum Checkpoint {
             try FileSystem.replaceDirectory(directory, with: temp)
         } catch {
             FileSystem.removeDirectory(temp)
-            let previous = FileSystem.exists(directory + "/" + stateFile)
-            throw IFTError.file(
-                path: directory, location: "checkpoint",
-                message: "could not be written (\(error))" + (previous ? "; the previous one there is intact" : ""))
+            // The trainer adds where the run can continue from.
+            throw IFTError.file(path: directory, location: "save", message: "could not be written (\(error))")
         }
     }
 
