@@ -129,7 +129,7 @@ let package = Package(
         .testTarget(
             name: "IFTSynthTests", dependencies: ["IFTCore", "IFTCPU", "IFTModel", "IFTData", "IFTEval", "IFTSynth"], path: "Tests/IFTSynthTests",
             exclude: ["Fixtures"]),
-        .testTarget(name: "CLITests", dependencies: ["ift-gpu"], path: "Tests/CLITests"),
+        .testTarget(name: "CLITests", dependencies: ["ift-gpu"], path: "Tests/CLITests", exclude: ["Fixtures"]),
     ] + serverTargets + [
         .testTarget(
             name: "IFTVulkanTests",

@@ -126,9 +126,16 @@ public final class BLASLibrary: @unchecked Sendable {
         }
         guard status == 0 else {
             let why = String(decoding: error.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+            if let forced = getenv("IFT_BLAS_LIBRARY").map({ String(cString: $0) }), !forced.isEmpty {
+                var reason = Substring(why)  // dlerror repeats the path: "PATH: PATH: cannot open ..."
+                while reason.hasPrefix(forced + ": ") { reason = reason.dropFirst(forced.count + 2) }
+                throw IFTError.blasUnavailable(
+                    "IFT_BLAS_LIBRARY=\(forced) could not be opened as a CBLAS library (\(reason)); "
+                        + "point it to one (e.g. libopenblas.so.0) or unset it, or use --backend cpu-ref")
+            }
             throw IFTError.blasUnavailable(
                 "the cpu backend needs OpenBLAS (Debian: apt-get install libopenblas0-pthread; or set "
-                    + "IFT_BLAS_LIBRARY to a CBLAS library): \(why)")
+                    + "IFT_BLAS_LIBRARY to a CBLAS library), or use --backend cpu-ref: \(why)")
         }
         _ = ift_blas_set_threads(Int32(CPUThreads.count))
         return BLASLibrary(

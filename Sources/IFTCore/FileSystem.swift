@@ -36,6 +36,40 @@ public enum FileSystem {
         return names
     }
 
+    /// Checks, before any work, that `path` is a directory this process can write files into, or
+    /// that it can be created: the nearest existing ancestor must be a writable directory. A file is
+    /// created there and removed at once (the real test: permissions, read-only mounts, a full
+    /// inode table); nothing is left behind. `option` names the setting in the error (`--output`).
+    public static func checkWritableDirectory(_ path: String, option: String) throws {
+        var probeIn = path
+        if !exists(path) {
+            var parts = path.split(separator: "/", omittingEmptySubsequences: true).map(String.init)
+            repeat {
+                parts.removeLast()
+                probeIn = (path.hasPrefix("/") ? "/" : "") + parts.joined(separator: "/")
+                if probeIn.isEmpty { probeIn = "." }
+            } while !parts.isEmpty && !exists(probeIn)
+        }
+        guard isDirectory(probeIn) else {
+            throw IFTError.file(
+                path: path, location: option,
+                message: probeIn == path
+                    ? "is a file, not a directory; choose another \(option)"
+                    : "cannot be created: \(probeIn) is a file, not a directory; choose another \(option)")
+        }
+        var template = Array((probeIn + "/.ift-gpu-write-test-XXXXXX").utf8CString)
+        let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
+        guard fd >= 0 else {
+            let why = String(cString: strerror(errno))
+            throw IFTError.file(
+                path: path, location: option,
+                message: (probeIn == path ? "is not writable" : "cannot be created in \(probeIn)")
+                    + " (\(why)); choose a writable \(option) directory")
+        }
+        close(fd)
+        template.withUnsafeBufferPointer { _ = unlink($0.baseAddress!) }
+    }
+
     /// `rm -r` of a directory of plain files (one level, as checkpoints are).
     public static func removeDirectory(_ path: String) {
         for name in list(path) { unlink(path + "/" + name) }
@@ -68,6 +102,7 @@ public enum FileSystem {
                 throw IFTError.file(path: path, location: "rename", message: "cannot move the previous checkpoint aside: \(String(cString: strerror(errno)))")
             }
         }
+        TestHooks.pause("IFT_TEST_CHECKPOINT_RENAME_PAUSE_MS")  // only the old checkpoint, moved aside, exists now
         guard rename(temp, path) == 0 else {
             let msg = String(cString: strerror(errno))
             if exists(old) { rename(old, path) }

@@ -163,9 +163,18 @@ public struct Dataset: Sendable {
             do {
                 let value = try row.value.get()
                 let content = try RowReader(path: path, line: row.line, fields: fields).read(value, as: format)
+                let size = content.textByteCount
+                guard size <= options.maxRowBytes else {
+                    throw IFTError.file(
+                        path: path, location: "line \(row.line)",
+                        message: "the row holds \(size) bytes of text, over the \(options.maxRowBytes) one example may hold (a lost line break, or a whole file in one field?)")
+                }
                 examples.append(Example(content, source: SourceLocation(path: path, line: row.line)))
             } catch let e as IFTError {
-                if !options.skipInvalid { throw e }
+                if !options.skipInvalid {
+                    guard let advice = options.badRowAdvice, case .file(let p, let location, let message) = e else { throw e }
+                    throw IFTError.file(path: p, location: location, message: message + "; " + advice)
+                }
                 skipped.append(e)
             }
         }

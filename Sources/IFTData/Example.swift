@@ -100,14 +100,34 @@ public struct LoadOptions: Sendable {
     /// Skip (and count) bad rows instead of stopping at the first.
     public var skipInvalid: Bool
     public var textSplit: TextSplit
+    /// Most bytes of text one JSON row may hold (4 MiB, about a million tokens: more than any
+    /// context): a bigger row is a broken file (a lost line break, a whole file in one field).
+    public var maxRowBytes: Int
+    /// Appended to the error of a bad row when the load stops at it (the caller's way out, e.g.
+    /// "or pass --skip-invalid to skip bad rows").
+    public var badRowAdvice: String?
 
     public init(
         format: DatasetFormat = .auto, fields: FieldMapping? = nil, skipInvalid: Bool = false,
-        textSplit: TextSplit = .blankLines
+        textSplit: TextSplit = .blankLines, maxRowBytes: Int = 4 << 20, badRowAdvice: String? = nil
     ) {
         self.format = format
         self.fields = fields
         self.skipInvalid = skipInvalid
         self.textSplit = textSplit
+        self.maxRowBytes = maxRowBytes
+        self.badRowAdvice = badRowAdvice
+    }
+}
+
+extension ExampleContent {
+    /// The UTF-8 bytes of all its text.
+    public var textByteCount: Int {
+        switch self {
+        case .instruction(let i, let input, let o): return i.utf8.count + input.utf8.count + o.utf8.count
+        case .chat(let messages): return messages.reduce(0) { $0 + $1.role.utf8.count + $1.content.utf8.count }
+        case .completion(let p, let c): return p.utf8.count + c.utf8.count
+        case .text(let t): return t.utf8.count
+        }
     }
 }

@@ -61,7 +61,8 @@ public struct TrainerState: Equatable, Sendable {
 /// A training checkpoint: a directory holding the trainable weights (`trainable.safetensors`, with
 /// Hugging Face / PEFT names), the AdamW moments (`optimizer.safetensors`), and `state.json` (step,
 /// data position, seed, best validation loss, and the run's settings under `run`). Written to a
-/// temporary directory and renamed into place, so a crash never leaves a half-written checkpoint.
+/// temporary directory and renamed into place, so a crash never leaves a half-written checkpoint
+/// (a crash between moving the old one aside and the new one in is undone by `recover`).
 public enum Checkpoint {
     public static let weightsFile = "trainable.safetensors"
     public static let optimizerFile = "optimizer.safetensors"
@@ -94,19 +95,43 @@ public enum Checkpoint {
             throw IFTError.file(path: directory, location: "mkdtemp", message: String(cString: strerror(errno)))
         }
         let temp = template.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
+        removeAbandonedTemporaries(of: directory, except: temp)
         do {
             try AtomicFileWriter.write(to: temp + "/" + weightsFile) { try $0.write(weights.serialized()) }
+            TestHooks.pause("IFT_TEST_CHECKPOINT_PAUSE_MS")
             try AtomicFileWriter.write(to: temp + "/" + optimizerFile) { try $0.write(moments.serialized()) }
             try AtomicFileWriter.write(to: temp + "/" + stateFile) { try $0.write(Array((text + "\n").utf8)) }
             try FileSystem.replaceDirectory(directory, with: temp)
         } catch {
             FileSystem.removeDirectory(temp)
-            throw error
+            // The trainer adds where the run can continue from.
+            throw IFTError.file(path: directory, location: "save", message: "could not be written (\(error))")
+        }
+    }
+
+    /// The temporary directories (`<name>.tmp-XXXXXX`) of saves that a killed process left behind.
+    static func removeAbandonedTemporaries(of directory: String, except keep: String) {
+        let parts = directory.split(separator: "/", omittingEmptySubsequences: false)
+        let parent = parts.dropLast().joined(separator: "/")
+        let prefix = (parts.last.map(String.init) ?? "") + ".tmp-"
+        for name in FileSystem.list(parent.isEmpty ? "." : parent) where name.hasPrefix(prefix) {
+            let path = (parent.isEmpty ? "" : parent + "/") + name
+            if path != keep && FileSystem.isDirectory(path) { FileSystem.removeDirectory(path) }
+        }
+    }
+
+    /// A save killed between moving the old checkpoint aside and moving the new one into place
+    /// leaves only `<directory>.old`: move it back (it is complete: it was the checkpoint).
+    public static func recover(_ directory: String) {
+        let old = directory + ".old"
+        if !FileSystem.exists(directory) && FileSystem.exists(old + "/" + stateFile) {
+            _ = rename(old, directory)
         }
     }
 
     /// The `state.json` of a checkpoint: the trainer state, the optimizer's step count and `run`.
     public static func readState(_ directory: String) throws -> (state: TrainerState, optimizerStep: Int, run: JSONObject) {
+        recover(directory)
         let path = directory + "/" + stateFile
         guard FileSystem.exists(path) else {
             throw IFTError.file(path: directory, location: "checkpoint", message: "not a checkpoint directory (no \(stateFile))")

@@ -240,6 +240,7 @@ public final class Trainer {
         var metricsFile: LineWriter?
         if let out = options.outputDirectory {
             try FileSystem.makeDirectories(out)
+            if state.step > 0 { try LineWriter.truncateMetrics(out + "/metrics.jsonl", toStep: state.step) }
             metricsFile = try LineWriter(path: out + "/metrics.jsonl", append: state.step > 0)
         }
         let bar = options.progress && state.step < stop
@@ -248,6 +249,23 @@ public final class Trainer {
         let runStart = ContinuousClock.now
         var tokensThisRun = 0
         var lastValidation: Double?
+        do {
+            try trainSteps(until: stop, metricsFile: metricsFile, bar: bar, first: first, runStart: runStart,
+                           tokensThisRun: &tokensThisRun, lastValidation: &lastValidation)
+        } catch IFTError.file(let path, let location, let message) {
+            // A full disk or a lost output directory: say where the run can continue from.
+            throw IFTError.file(
+                path: path, location: location,
+                message: message + (lastCheckpoint.map { "; the last checkpoint, \($0), is intact: free space and continue with --resume \($0)" } ?? ""))
+        }
+        bar?.finish()
+        return lastValidation
+    }
+
+    private func trainSteps(
+        until stop: Int, metricsFile: LineWriter?, bar: ProgressBar?, first: Int, runStart: ContinuousClock.Instant,
+        tokensThisRun: inout Int, lastValidation: inout Double?
+    ) throws {
         while state.step < stop {
             var m = try trainStep()
             tokensThisRun += m.tokens
@@ -276,7 +294,7 @@ public final class Trainer {
                 }
             }
             history.append(m)
-            metricsFile?.write(m.json)
+            try metricsFile?.write(m.json)
             onStep?(m)
             if let bar {
                 let rate = Double(tokensThisRun) / max(elapsed, 1e-9)
@@ -289,8 +307,6 @@ public final class Trainer {
                 try save()
             }
         }
-        bar?.finish()
-        return lastValidation
     }
 
     static func mix(_ a: UInt64, _ b: UInt64, _ c: UInt64) -> UInt64 {

@@ -61,7 +61,7 @@ struct DataInspect: ParsableCommand {
     }
 
     func run() throws {
-        let dataset = try Dataset.load(file, options: LoadOptions(skipInvalid: skipInvalid))
+        let dataset = try Dataset.load(file, options: LoadOptions(skipInvalid: skipInvalid, badRowAdvice: "fix or remove the row, or pass --skip-invalid to count the bad rows"))
         if quality.quality || quality.writeClean != nil {
             try quality.report(dataset, file: file)
             return

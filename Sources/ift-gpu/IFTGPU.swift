@@ -1,3 +1,8 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import ArgumentParser
 import IFTCPU
 import IFTCore
@@ -23,6 +28,40 @@ struct IFTGPU: AsyncParsableCommand {
             Serve.self, Export.self, SynthCommand.self,
         ]
     )
+
+    /// Parses and runs the command. A `ValidationError` thrown while running (a missing dataset, a
+    /// bad config file: found after parsing) is printed as one `Error:` line: ArgumentParser would
+    /// add the root command's usage, which says nothing about the option at fault.
+    static func main() async {
+        let command: any ParsableCommand
+        do {
+            command = try parseAsRoot()
+        } catch {
+            exit(withError: error)
+        }
+        do {
+            if var asyncCommand = command as? any AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                var c = command
+                try c.run()
+            }
+        } catch let error as ValidationError {
+            fputs("Error: \(error.message)\n", stderr)
+            processExit(64)  // EX_USAGE, as ArgumentParser's own validation errors
+        } catch {
+            exit(withError: error)
+        }
+    }
+}
+
+/// `exit(3)`, named so that `ParsableCommand.exit(withError:)` does not shadow it.
+private func processExit(_ code: Int32) -> Never {
+    #if canImport(Glibc)
+    Glibc.exit(code)
+    #else
+    Darwin.exit(code)
+    #endif
 }
 
 /// Options shared by commands that run on a backend.

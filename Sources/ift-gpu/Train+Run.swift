@@ -15,6 +15,8 @@ extension Train {
     /// The run: load, evaluate before, train, evaluate after, export.
     func train() async throws {
         setvbuf(stdout, nil, _IOLBF, 0)  // lines interleave with the progress bar on stderr
+        // Before any loading: an unwritable --output would otherwise fail only after the first step.
+        try FileSystem.checkWritableDirectory(output, option: "--output")
         let trainingMode = TrainingMode(rawValue: mode)!
         let store = try ModelStore()
         var modelPath = model
@@ -31,7 +33,7 @@ extension Train {
         let prepared = try PreparedData.prepare(
             path: data, tokenizer: files.tokenizer,
             options: DataOptions(
-                load: LoadOptions(skipInvalid: skipInvalid), style: style, maxLength: maxLength, maskInstructions: maskInstructions,
+                load: LoadOptions(skipInvalid: skipInvalid, badRowAdvice: "fix or remove the row, or pass --skip-invalid to skip bad rows"), style: style, maxLength: maxLength, maskInstructions: maskInstructions,
                 packing: packing))
         if prepared.dataset.skippedCount > 0 {
             print("skipped \(prepared.dataset.skippedCount) bad row(s) of \(data) (--skip-invalid)")

@@ -180,6 +180,7 @@ struct Train: AsyncParsableCommand {
         guard alpha > 0 else { throw ValidationError("--alpha must be > 0") }
         guard loraDropout >= 0, loraDropout < 1 else { throw ValidationError("--lora-dropout must be in [0, 1)") }
         guard maxGradNorm >= 0 else { throw ValidationError("--max-grad-norm must be >= 0") }
+        guard weightDecay.isFinite, weightDecay >= 0 else { throw ValidationError("--weight-decay must be a number >= 0 (e.g. 0.01)") }
         _ = try Projection.parseList(loraTargets)
         try backendOptions.validate()
     }
@@ -187,7 +188,13 @@ struct Train: AsyncParsableCommand {
     mutating func run() async throws {
         if let config {
             // Re-parse with the file's options first, so the command line's come last and win.
-            var merged = try Self.parse(try TrainConfigFile.arguments(path: config) + Self.commandLineArguments(dropping: "--config"))
+            let arguments = try TrainConfigFile.arguments(path: config) + Self.commandLineArguments(dropping: "--config")
+            var merged: Train
+            do {
+                merged = try Self.parse(arguments)
+            } catch {
+                throw ValidationError("\(config) with the command line: \(Self.message(for: error))")
+            }
             merged.config = nil
             try await merged.train()
             return

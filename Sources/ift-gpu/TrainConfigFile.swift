@@ -22,6 +22,8 @@ enum TrainConfigFile {
         "resume", "seed", "backend", "device",
     ]
     static let flags: Set<String> = ["mask-instructions", "packing", "skip-invalid", "rslora"]
+    /// Options that take a comma-separated list, written in YAML as a list.
+    static let listKeys: Set<String> = ["lora-targets"]
 
     static func arguments(path: String) throws -> [String] {
         #if canImport(Yams)
@@ -35,7 +37,7 @@ enum TrainConfigFile {
         do {
             node = try Yams.compose(yaml: text)
         } catch let e as YamlError {
-            throw ValidationError("\(path): not valid YAML: \(e)")
+            throw ValidationError("\(path):\(Self.describe(e)); fix the YAML (a mapping such as `lr: 2e-4`, one key per line, spaces not tabs)")
         }
         guard let node else { return [] }
         guard let mapping = node.mapping else {
@@ -53,6 +55,9 @@ enum TrainConfigFile {
                 guard let b = v.bool else { throw ValidationError("\(path):\(line): '\(raw)' must be true or false") }
                 args.append(b ? "--\(key)" : "--no-\(key)")
             } else if let seq = v.sequence {
+                guard listKeys.contains(key) else {
+                    throw ValidationError("\(path):\(line): '\(raw)' takes one value, not a list (only \(listKeys.sorted().joined(separator: ", ")) take lists)")
+                }
                 let items = seq.compactMap { $0.scalar?.string }
                 guard items.count == seq.count, !items.isEmpty else {
                     throw ValidationError("\(path):\(line): '\(raw)' must be a scalar or a list of scalars")
@@ -70,6 +75,23 @@ enum TrainConfigFile {
         #endif
     }
 }
+
+#if canImport(Yams)
+extension TrainConfigFile {
+    /// A YAML syntax error on one line: `LINE:COLUMN: invalid YAML: problem (context)`.
+    static func describe(_ e: YamlError) -> String {
+        switch e {
+        case .scanner(let context, let problem, let mark, _), .parser(let context, let problem, let mark, _),
+            .composer(let context, let problem, let mark, _):
+            return "\(mark.line):\(mark.column): invalid YAML: \(problem)" + (context.map { " (\($0.text) at line \($0.mark.line))" } ?? "")
+        case .reader(let problem, let offset, _, _):
+            return "1: invalid YAML: \(problem)" + (offset.map { " at character \($0)" } ?? "")
+        default:
+            return "1: invalid YAML: " + "\(e)".split(separator: "\n").joined(separator: " ")
+        }
+    }
+}
+#endif
 
 extension String {
     func replacingUnderscores() -> String { String(map { $0 == "_" ? "-" : $0 }) }

@@ -1,0 +1,1 @@
+../../../../Sources/IFTServe/APIError.swift
