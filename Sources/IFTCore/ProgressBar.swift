@@ -64,8 +64,11 @@ public final class ProgressBar {
     }
 
     /// Ends the bar's line.
-    public func finish() {
-        if isTerminal || lastDecile < 10 { update(total, force: true) }
+    public func finish() { finish(at: total) }
+
+    /// Ends the bar's line at `done` (work that stopped short of the total shows where it stopped).
+    public func finish(at done: Double) {
+        if isTerminal || lastDecile < 10 || done < total { update(done, force: true) }
         if isTerminal { fputs("\n", stderr) }
     }
 

@@ -174,7 +174,7 @@ public struct SynthRunner {
                 bar.update(Double(rows.count - resumed))
             }
         }
-        bar?.finish()
+        bar?.finish(at: Double(rows.count - resumed))
         return Summary(
             resumed: resumed, rows: rows.count, attempts: attempts, rejections: rejections, unjudged: unjudged,
             seconds: ProgressBar.seconds(clock.now - start))
