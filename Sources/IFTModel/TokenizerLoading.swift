@@ -175,6 +175,10 @@ extension Tokenizer {
         }
         let count = (byID.keys.max() ?? -1) + 1
         guard count > 0 else { throw fail("model.vocab", "the vocabulary is empty") }
+        // Ids number the tokens 0..<n with few gaps; one stray huge id would size the tables (found by fuzzing).
+        guard count - byID.count <= 1 << 16 else {
+            throw fail("model.vocab", "token id \(count - 1) leaves \(count - byID.count) unused ids below it: the ids of \(byID.count) tokens must number them 0..<\(byID.count) (with at most 65536 gaps)")
+        }
         var tokens = [String](repeating: "", count: count)
         var types = [TokenType](repeating: .unused, count: count)
         for (id, t) in byID {
