@@ -19,6 +19,10 @@ public struct ServerConfiguration: Sendable {
     public var maxTokens = 512
     /// Largest request body accepted; larger ones are answered 413.
     public var maxBodyBytes = 4 << 20
+    /// Seconds a connection may stay idle (no request, or a request that stops arriving) before
+    /// it is closed, so stalled clients cannot hold connections and file handles forever; a
+    /// request being answered is never cut. nil: no limit.
+    public var idleTimeout: Double? = 60
 
     public init() {}
 }
@@ -67,6 +71,7 @@ public struct OpenAIServer: Sendable {
         let host = configuration.host
         return Application(
             router: router,
+            server: .http1(configuration: .init(idleTimeout: configuration.idleTimeout.map { .milliseconds(Int64($0 * 1000)) })),
             configuration: ApplicationConfiguration(address: .hostname(host, port: configuration.port), serverName: "ift-gpu"),
             services: [engine],
             onServerRunning: { channel in onListening(host, channel.localAddress?.port ?? 0) },

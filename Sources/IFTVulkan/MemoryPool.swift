@@ -53,8 +53,43 @@ public final class MemoryPool {
     public private(set) var peakBytesInUse = 0
     /// Bytes allocated from the driver.
     public var bytesReserved: Int { blocks.reduce(0) { $0 + $1.size } }
+    /// The most device memory the pool reserves (`IFT_VULKAN_MEMORY_LIMIT`); nil: the device's.
+    let limit: Int?
 
-    init(_ ctx: DeviceContext) { self.ctx = ctx }
+    init(_ ctx: DeviceContext, limit: Int? = nil) {
+        self.ctx = ctx
+        self.limit = limit
+    }
+
+    /// `IFT_VULKAN_MEMORY_LIMIT` of this process, checked.
+    static func memoryLimitFromEnvironment() throws -> Int? {
+        try memoryLimit(getenv("IFT_VULKAN_MEMORY_LIMIT").map { String(cString: $0) })
+    }
+
+    /// Bytes from `IFT_VULKAN_MEMORY_LIMIT`: a number with an optional K, M or G suffix (powers of
+    /// 1024); nil when unset or empty.
+    static func memoryLimit(_ text: String?) throws -> Int? {
+        guard let text, !text.isEmpty else { return nil }
+        var digits = Substring(text.uppercased())
+        var scale = 1
+        if let last = digits.last, let s = ["K": 1 << 10, "M": 1 << 20, "G": 1 << 30][String(last)] {
+            scale = s
+            digits = digits.dropLast()
+        }
+        guard let n = Int(digits), n > 0, n <= Int.max / scale else {
+            throw IFTError.invalidArgument("IFT_VULKAN_MEMORY_LIMIT must be a size in bytes such as 4096, 512M or 8G, got '\(text)'")
+        }
+        return n * scale
+    }
+
+    /// Sizes and what to do, for a failed allocation of `bytes`.
+    private func exhausted(_ bytes: Int, _ why: String) -> IFTError {
+        let mb = { (b: Int) in "\(ProgressBar.fixed(Double(b) / Double(1 << 20), 1)) MiB" }
+        return IFTError.outOfDeviceMemory(
+            "\(why) (a tensor of \(mb(bytes)); \(mb(bytesInUse)) in use, \(mb(bytesReserved)) reserved from the device). "
+                + "Use a smaller --batch-size or --max-length, --mode qlora (a 4-bit frozen base), another --device, "
+                + "or --backend cpu")
+    }
 
     func destroy() {
         for b in blocks { release(b) }
@@ -74,10 +109,21 @@ public final class MemoryPool {
         }
         let limit = ctx.info.maxMemoryAllocationSize > 0 ? ctx.info.maxMemoryAllocationSize : Int.max
         guard size <= limit else {
-            throw IFTError.outOfDeviceMemory(
-                "a tensor of \(bytes) bytes exceeds the device's largest allocation (\(limit) bytes)")
+            throw exhausted(bytes, "the device's largest allocation is \(limit) bytes")
         }
-        let block = try newBlock(min(limit, max(Self.defaultBlockSize, size)))
+        var blockSize = min(limit, max(Self.defaultBlockSize, size))
+        if let cap = self.limit {
+            guard bytesReserved + size <= cap else {
+                throw exhausted(bytes, "IFT_VULKAN_MEMORY_LIMIT allows \(cap) bytes")
+            }
+            blockSize = min(blockSize, cap - bytesReserved)
+        }
+        let block: MemoryBlock
+        do {
+            block = try newBlock(blockSize)
+        } catch IFTError.outOfDeviceMemory(let why) {
+            throw exhausted(bytes, why)
+        }
         blocks.append(block)
         guard let a = take(size, from: block) else {
             throw IFTError.outOfDeviceMemory("a new block of \(block.size) bytes could not hold \(size) bytes")

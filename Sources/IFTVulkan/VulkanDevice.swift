@@ -32,6 +32,7 @@ public final class VulkanDevice {
     /// treats the device as a discrete GPU even when its memory is host-visible: tensors are then
     /// only reached through staging copies (tests use it to run that path on lavapipe).
     public init(instance: VulkanInstance, index: Int, forceStaging: Bool = false) throws {
+        let memoryLimit = try MemoryPool.memoryLimitFromEnvironment()
         guard index >= 0, index < instance.physicalDevices.count else {
             throw IFTError.deviceIndexOutOfRange(index: index, count: instance.physicalDevices.count)
         }
@@ -120,7 +121,7 @@ public final class VulkanDevice {
         ctx = DeviceContext(
             info: info, handle: device, fn: fn, queue: q, queueFamily: UInt32(family),
             deviceMemoryType: deviceMemoryType, stagingMemoryType: stagingMemoryType, unifiedMemory: unifiedMemory)
-        memory = MemoryPool(ctx)
+        memory = MemoryPool(ctx, limit: memoryLimit)
         pipelines = PipelineCache(ctx)
         do {
             recorder = try Recorder(ctx, memory: memory)

@@ -62,6 +62,9 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Context in tokens (prompt and completion; default: the model's own).")
     var context: Int?
 
+    @Option(name: .customLong("idle-timeout"), help: "Seconds before an idle or stalled connection is closed (0: never).")
+    var idleTimeout: Double = 60
+
     @OptionGroup var backendOptions: BackendOptions
 
     func validate() throws {
@@ -70,6 +73,7 @@ struct Serve: AsyncParsableCommand {
         guard maxQueue >= 1 else { throw ValidationError("--max-queue must be at least 1") }
         guard maxTokens >= 1 else { throw ValidationError("--max-tokens must be at least 1") }
         if let context, context < 2 { throw ValidationError("--context must be at least 2") }
+        guard idleTimeout >= 0, idleTimeout.isFinite else { throw ValidationError("--idle-timeout must be 0 or more seconds") }
         if let modelID, modelID.isEmpty { throw ValidationError("--model-id must not be empty") }
         try backendOptions.validate()
     }
@@ -90,6 +94,7 @@ struct Serve: AsyncParsableCommand {
         settings.maxBatch = maxBatch
         settings.maxQueue = maxQueue
         settings.maxTokens = maxTokens
+        settings.idleTimeout = idleTimeout > 0 ? idleTimeout : nil
         fputs("serving \(served.id) on \(backend.name): context \(llama.maxPositions) tokens, up to \(maxBatch) requests at once\n", stderr)
         try await OpenAIServer(served: served, configuration: settings).run { host, port in
             print("listening on http://\(host):\(port)")

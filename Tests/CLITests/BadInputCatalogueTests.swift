@@ -118,6 +118,11 @@ final class BadInputCatalogueTests: XCTestCase {
         row("IFT_DEVICE not a number", train(["--backend", "vulkan"]), ["IFT_DEVICE must be a device index"], env: ["IFT_DEVICE": "gpu0"])
         row("Vulkan loader missing", train(["--backend", "vulkan"]), ["Vulkan loader could not be opened", "--backend cpu"],
             env: ["IFT_VULKAN_LOADER": "/nonexistent/libvulkan.so.1"])
+        row("device memory exhausted", train(["--backend", "vulkan"]),
+            ["out of device memory", "IFT_VULKAN_MEMORY_LIMIT allows 65536 bytes", "MiB in use", "smaller --batch-size", "--mode qlora"],
+            env: ["IFT_VULKAN_MEMORY_LIMIT": "64K"])
+        row("IFT_VULKAN_MEMORY_LIMIT not a size", train(["--backend", "vulkan"]), ["IFT_VULKAN_MEMORY_LIMIT must be a size", "512M"],
+            env: ["IFT_VULKAN_MEMORY_LIMIT": "lots"])
         row("BLAS library missing", train(["--backend", "cpu"]), ["IFT_BLAS_LIBRARY=/nonexistent/libopenblas.so.0 could not be opened", "--backend cpu-ref"],
             env: ["IFT_BLAS_LIBRARY": "/nonexistent/libopenblas.so.0"])
         row("BLAS library not a library", generate("$FX/tiny.gguf", ["--backend", "cpu"]), ["IFT_BLAS_LIBRARY=good.jsonl could not be opened"],

@@ -95,4 +95,31 @@ final class ServeErrorTests: XCTestCase {
             XCTAssertEqual(engine.statistics.finished, 2)
         }
     }
+
+    /// A connection that sends nothing, or stops half-way through its request head, is closed
+    /// after the idle timeout; a request whose answer takes longer than the timeout is not cut.
+    func testIdleConnectionsAreClosedButSlowAnswersAreNot() async throws {
+        let smol = try SmolLM2.shared()
+        try await withServer(smol.served, configure: { $0.idleTimeout = 0.5; $0.maxTokens = 200 }) { _, http in
+            let clock = ContinuousClock()
+            for partial in ["", "POST /v1/completions HTTP/1.1\r\nHost: 127.0.0.1\r\n"] {
+                let start = clock.now
+                let bytes = try await onThread {
+                    let c = try LoopbackHTTP.Connection(port: http.port, timeout: 20)
+                    if !partial.isEmpty { try c.write(Array(partial.utf8)) }
+                    return try c.readToEnd()
+                }
+                let waited = clock.now - start
+                XCTAssertTrue(bytes.isEmpty, "nothing is answered to an unfinished request: \(String(decoding: bytes, as: UTF8.self))")
+                XCTAssertLessThan(waited, .seconds(10), "closed by the idle timeout, not by the client's 20 s read timeout")
+            }
+            let start = clock.now
+            let body = #"{"messages": [{"role": "user", "content": "Write a long story about a dragon and a knight."}], "max_tokens": 120}"#
+            let r = try await onThread { try http.post("/v1/chat/completions", body) }
+            let took = clock.now - start
+            XCTAssertEqual(r.status, 200, r.text)
+            print("idle timeout 0.5 s: an answer of up to 120 tokens took \(took) and was not cut")
+            XCTAssertGreaterThan(took, .milliseconds(500), "the answer must outlast the idle timeout for this test to mean anything")
+        }
+    }
 }

@@ -1,10 +1,24 @@
 import Foundation
 import IFTCore
-import IFTVulkan
+@testable import IFTVulkan
 import XCTest
 
 /// The Vulkan runtime: device selection, memory sub-allocation, recording and barriers, errors.
 final class RuntimeTests: VulkanTestCase {
+    func testMemoryLimitSizes() throws {
+        XCTAssertEqual(try MemoryPool.memoryLimit("4096"), 4096)
+        XCTAssertEqual(try MemoryPool.memoryLimit("512M"), 512 << 20)
+        XCTAssertEqual(try MemoryPool.memoryLimit("8g"), 8 << 30)
+        XCTAssertEqual(try MemoryPool.memoryLimit("64K"), 64 << 10)
+        XCTAssertNil(try MemoryPool.memoryLimit(nil))
+        XCTAssertNil(try MemoryPool.memoryLimit(""))
+        for bad in ["lots", "-1", "0", "5T", "M", "99999999999999999999G"] {
+            XCTAssertThrowsError(try MemoryPool.memoryLimit(bad), bad) { e in
+                XCTAssertTrue("\(e)".contains("IFT_VULKAN_MEMORY_LIMIT"), "\(e)")
+            }
+        }
+    }
+
     func testManyTensorsShareOneBlock() throws {
         let pool = vk.device.memory
         try vk.synchronize()
