@@ -145,12 +145,16 @@ extension ModelExport {
             ("architectures", .array([.string(family.huggingFaceArchitecture)])), ("model_type", .string(family.rawValue)),
             ("attention_bias", .bool(attentionBias)), ("rope_theta", .double(c.ropeTheta)),
         ]
-        if c.ropeFrequencyFactors != nil {
-            throw IFTError.invalidArgument(
-                "Hugging Face export: the model's RoPE scaling is llama.cpp's rope_freqs.weight factors (read from a GGUF), which have no "
-                    + "config.json form (transformers' rope_scaling names a type and its parameters); export --format gguf")
+        var ropeScaling = c.ropeScaling
+        if let factors = c.ropeFrequencyFactors {
+            guard let s = llama3Scaling(fitting: factors, config: c) else {
+                throw IFTError.invalidArgument(
+                    "Hugging Face export: the model's RoPE scaling is llama.cpp's rope_freqs.weight factors (read from a GGUF), which do not "
+                        + "match Llama 3's rope_scaling (low_freq_factor 1, high_freq_factor 4) and have no config.json form; export --format gguf")
+            }
+            ropeScaling = s
         }
-        if let s = c.ropeScaling {
+        if let s = ropeScaling {
             var o = JSONObject([("rope_type", .string(s.type)), ("type", .string(s.type))])
             for k in s.parameters.keys.sorted() {
                 let v = s.parameters[k] ?? 0
@@ -194,5 +198,29 @@ extension ModelExport {
                     + "(llama.cpp's 'llama' vocabulary needs the SentencePiece scores, which tokenizer.json lacks); "
                     + "export --format hf, or convert with llama.cpp's convert_hf_to_gguf.py")
         }
+    }
+}
+
+extension ModelExport {
+    /// The `llama3` RoPE scaling whose `rope_freqs` factors (as llama.cpp's converter computes them)
+    /// are `factors`, if any: Llama 3.x's `low_freq_factor` 1 and `high_freq_factor` 4, `factor` the
+    /// largest factor, `original_max_position_embeddings` solved from a factor of the smooth band
+    /// (else Llama 3's 8192); accepted only when every recomputed factor matches to 1e-5.
+    static func llama3Scaling(fitting factors: [Double], config c: LlamaConfig) -> LlamaConfig.RopeScaling? {
+        guard let factor = factors.max(), factor > 1, factors.count == c.headDim / 2 else { return nil }
+        let (low, high) = (1.0, 4.0)
+        let base = RopeTable.inverseFrequencies(theta: c.ropeTheta, headDim: c.headDim)
+        var original = 8192.0
+        if let i = factors.indices.first(where: { factors[$0] > 1 + 1e-6 && factors[$0] < factor * (1 - 1e-6) }) {
+            // factor_i = 1 / ((1 - s) / factor + s), s = (original / wavelength - low) / (high - low).
+            let s = (1 / factors[i] - 1 / factor) / (1 - 1 / factor)
+            original = ((s * (high - low) + low) * 2 * Double.pi / base[i]).rounded()
+        }
+        let params = ["factor": factor, "low_freq_factor": low, "high_freq_factor": high, "original_max_position_embeddings": original]
+        let scaling = LlamaConfig.RopeScaling(type: "llama3", factor: factor, parameters: params)
+        guard let table = try? scaling.tableScaling(maxPositions: c.maxPositions) else { return nil }
+        let scaled = RopeTable.inverseFrequencies(theta: c.ropeTheta, headDim: c.headDim, scaling: table).invFreq
+        for i in factors.indices where abs(base[i] / scaled[i] - factors[i]) > 1e-5 * factors[i] { return nil }
+        return scaling
     }
 }

@@ -131,14 +131,25 @@ final class ExportFamilyTests: XCTestCase {
             XCTAssertEqual(h.config.family, files.config.family, name)
             XCTAssertLessThan(maxAbs(try logits(try h.loadModel(on: be), f), source), 1e-5, name)
         }
-        // llama.cpp's rope_freqs factors have no config.json form: refused by name.
+        // llama.cpp's rope_freqs factors become Llama 3's rope_scaling again when they fit it.
         let llama3 = try FamilyFixture("llama3").files(gguf: true)
+        let weights = try llama3.loadWeights(on: be)
+        let source = try logits(try LlamaModel(config: llama3.config, weights: weights, backend: be), FamilyFixture("llama3"))
+        try ModelExport.writeHuggingFace(
+            weights: weights, config: llama3.config, source: llama3, backend: be, dtype: .f32, promptStyle: nil, to: dir + "/llama3-hf")
+        let h = try ModelFiles(path: dir + "/llama3-hf")
+        XCTAssertEqual(h.config.ropeScaling, try FamilyFixture("llama3").files(gguf: false).config.ropeScaling, "the fixture's llama3 parameters")
+        let d = maxAbs(try logits(try h.loadModel(on: be), FamilyFixture("llama3")), source)
+        XCTAssertLessThan(d, 1e-5, "llama3 from GGUF to HF")
+        print("llama3 GGUF -> HF: rope_scaling \(h.config.ropeScaling.map { "\($0.parameters)" } ?? "none"), logits max |diff| \(d)")
+        // Factors that are not Llama 3's have no config.json form: refused by name.
+        var odd = llama3.config
+        odd.ropeFrequencyFactors = odd.ropeFrequencyFactors.map { $0.enumerated().map { $0.element * (1 + 0.01 * Double($0.offset)) } }
         XCTAssertThrowsError(
             try ModelExport.writeHuggingFace(
-                weights: try llama3.loadWeights(on: be), config: llama3.config, source: llama3, backend: be, dtype: .f32, promptStyle: nil,
-                to: dir + "/llama3-hf")
+                weights: weights, config: odd, source: llama3, backend: be, dtype: .f32, promptStyle: nil, to: dir + "/odd-hf")
         ) { error in XCTAssertTrue("\(error)".contains("rope_freqs"), "\(error)") }
-        XCTAssertFalse(FileSystem.exists(dir + "/llama3-hf"), "nothing written")
+        XCTAssertFalse(FileSystem.exists(dir + "/odd-hf"), "nothing written")
     }
 
     /// A Qwen2 LoRA written as GGUF (architecture qwen2, Q/K rows not permuted) and read back
