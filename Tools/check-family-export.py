@@ -17,6 +17,9 @@ For each family:
   3. transformers' gguf_file loader on both GGUFs: the same logits. (That loader ignores YaRN and
      rope_freqs scaling and Qwen3's key_length, so it does not reproduce the reference on qwen2,
      llama3 and qwen3 for either file; what is checked is that ours reads as llama.cpp's does.)
+Then `spm-tokenizer.json` (the tokenizer.json exported from llama.cpp's Llama 2 SentencePiece
+vocabulary, kept by testSentencePieceTokenizersRoundTripOrAreRefused) through the `tokenizers`
+library: llama.cpp's test vectors for that vocabulary (ggml-vocab-llama-spm.gguf.inp/.out).
 """
 
 import json
@@ -96,6 +99,20 @@ def main(keep, families):
             print(f"{fam:8s}      (transformers on either GGUF vs the reference: {(mine - ref).abs().max().item():.3g})")
         except Exception as e:
             print(f"{fam:8s} gguf transformers cannot load the GGUFs: {type(e).__name__}: {str(e)[:120]}")
+    spm = os.path.join(keep, "spm-tokenizer.json")
+    if os.path.exists(spm):
+        from tokenizers import Tokenizer
+
+        tok = Tokenizer.from_file(spm)
+        base = os.path.join(ROOT, "..", "..", "..", "IFTModelTests", "Fixtures", "llama-cpp", "ggml-vocab-llama-spm.gguf")
+        texts = open(base + ".inp", encoding="utf-8").read().split("\n__ggml_vocab_test__\n")
+        if texts[-1].endswith("\n__ggml_vocab_test__"):
+            texts[-1] = texts[-1][: -len("\n__ggml_vocab_test__")]
+        wants = open(base + ".out", encoding="utf-8").read().split("\n")
+        pairs = list(zip(texts, wants))
+        same = sum(tok.encode(t, add_special_tokens=False).ids == [int(x) for x in w.split()] for t, w in pairs)
+        failures += 0 if same == len(pairs) else 1
+        print(f"spm      tokenizers on the exported tokenizer.json: {same}/{len(pairs)} llama.cpp vectors give llama.cpp's ids")
     return 1 if failures else 0
 
 

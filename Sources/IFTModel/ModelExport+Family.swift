@@ -179,16 +179,16 @@ extension ModelExport {
     }
 
     /// Throws when the tokenizer of `source` cannot be written in the other format: a SentencePiece
-    /// vocabulary crosses between a GGUF (`tokenizer.ggml.model = llama`, scores) and a
-    /// `tokenizer.json` (BPE with byte_fallback, merges) only through a converter that has both
-    /// (llama.cpp's `convert_hf_to_gguf.py` reads the SentencePiece model); within one format it
-    /// is copied as it is.
+    /// `tokenizer.json` (BPE with byte_fallback, merges) has no scores for GGUF's `llama` vocabulary
+    /// (llama.cpp's `convert_hf_to_gguf.py` reads them from the SentencePiece model); a GGUF's
+    /// SentencePiece vocabulary becomes a tokenizer.json (`sentencePieceTokenizerJSON`). Within one
+    /// format it is copied as it is.
     static func checkTokenizerConvertible(_ source: ModelFiles, to format: String) throws {
         guard source.tokenizer.sentencePiece != nil else { return }
-        if source.gguf != nil && format == "hf" {
+        if let g = source.gguf, format == "hf", source.tokenizer.sentencePiece?.prefix != .always && source.tokenizer.sentencePiece?.prefix != .never {
             throw IFTError.file(
-                path: source.path, location: "metadata key tokenizer.ggml.model",
-                message: "a SentencePiece ('llama') vocabulary cannot be written as tokenizer.json by this exporter; "
+                path: g.path, location: "metadata key tokenizer.ggml.model",
+                message: "a SentencePiece ('llama') vocabulary with this prefix rule cannot be written as tokenizer.json by this exporter; "
                     + "export --format gguf, or take tokenizer.json from the original Hugging Face model")
         }
         if source.gguf == nil && format == "gguf" {
@@ -222,5 +222,61 @@ extension ModelExport {
         let scaled = RopeTable.inverseFrequencies(theta: c.ropeTheta, headDim: c.headDim, scaling: table).invFreq
         for i in factors.indices where abs(base[i] / scaled[i] - factors[i]) > 1e-5 * factors[i] { return nil }
         return scaling
+    }
+}
+
+extension HFTokenizerFile {
+    /// tokenizer.json for a GGUF's SentencePiece vocabulary, in the layout transformers' converter
+    /// gives Llama 2: BPE with byte_fallback over the vocabulary, merges in the order of the scores
+    /// of the tokens they make (`SentencePieceOptions.mergesFromScores`), a `Prepend ▁` + `Replace`
+    /// normalizer (without the Prepend when the GGUF has `add_space_prefix = false`), and the
+    /// matching decoder.
+    static func sentencePieceTokenizerJSON(_ source: ModelFiles) throws -> JSONValue {
+        let t = source.tokenizer
+        guard let g = source.gguf, let spm = t.sentencePiece else {
+            throw IFTError.file(path: source.path, location: "tokenizer", message: "not a GGUF SentencePiece vocabulary")
+        }
+        let scores = try g.metadata.floatsIfPresent("tokenizer.ggml.scores") ?? []
+        guard scores.count == t.tokens.count else {
+            throw IFTError.file(path: g.path, location: "metadata key tokenizer.ggml.scores", message: "\(scores.count) scores for \(t.tokens.count) tokens")
+        }
+        let merges = SentencePieceOptions.mergesFromScores(tokens: t.tokens, types: t.tokenTypes, scores: scores).merges
+        var vocab = JSONObject()
+        var added: [JSONValue] = []
+        for (i, token) in t.tokens.enumerated() {
+            guard vocab.insertNew(token, .int(i)) else {
+                throw IFTError.file(path: g.path, location: "metadata key tokenizer.ggml.tokens", message: "token \(i) '\(token)' appears twice")
+            }
+            let type = t.tokenTypes[i]
+            if type == .control || type == .unknown || type == .userDefined {
+                added.append(.object(JSONObject([
+                    ("id", .int(i)), ("content", .string(token)), ("single_word", .bool(false)), ("lstrip", .bool(false)),
+                    ("rstrip", .bool(false)), ("normalized", .bool(type == .userDefined)), ("special", .bool(type != .userDefined)),
+                ])))
+            }
+        }
+        let space = "\u{2581}"
+        func replace(_ from: String, _ to: String) -> JSONValue {
+            .object(JSONObject([("type", .string("Replace")), ("pattern", .object(JSONObject([("String", .string(from))]))), ("content", .string(to))]))
+        }
+        var normalizers: [JSONValue] = []
+        var decoders: [JSONValue] = [replace(space, " "), .object(JSONObject([("type", .string("ByteFallback"))])), .object(JSONObject([("type", .string("Fuse"))]))]
+        if spm.prefix == .always {
+            normalizers.append(.object(JSONObject([("type", .string("Prepend")), ("prepend", .string(space))])))
+            decoders.append(.object(JSONObject([("type", .string("Strip")), ("content", .string(" ")), ("start", .int(1)), ("stop", .int(0))])))
+        }
+        normalizers.append(replace(" ", space))
+        let model: JSONValue = .object(JSONObject([
+            ("type", .string("BPE")), ("dropout", .null), ("unk_token", t.unknownID.flatMap { t.token(forID: $0) }.map { .string($0) } ?? .null),
+            ("continuing_subword_prefix", .null), ("end_of_word_suffix", .null), ("fuse_unk", .bool(true)), ("byte_fallback", .bool(true)),
+            ("ignore_merges", .bool(false)), ("vocab", .object(vocab)), ("merges", .array(merges.map { .array([.string($0.0), .string($0.1)]) })),
+        ]))
+        return .object(JSONObject([
+            ("version", .string("1.0")), ("truncation", .null), ("padding", .null), ("added_tokens", .array(added)),
+            ("normalizer", .object(JSONObject([("type", .string("Sequence")), ("normalizers", .array(normalizers))]))),
+            ("pre_tokenizer", .null), ("post_processor", bosPostProcessor(t) ?? .null),
+            ("decoder", .object(JSONObject([("type", .string("Sequence")), ("decoders", .array(decoders))]))),
+            ("model", model),
+        ]))
     }
 }

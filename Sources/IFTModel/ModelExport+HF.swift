@@ -149,6 +149,7 @@ enum HFTokenizerFile {
     /// tokenizer.json for the tokenizer of a GGUF model.
     static func tokenizerJSON(_ source: ModelFiles) throws -> JSONValue {
         let t = source.tokenizer
+        if t.sentencePiece != nil { return try sentencePieceTokenizerJSON(source) }
         let merges = try source.gguf?.metadata.strings("tokenizer.ggml.merges") ?? []
         var vocab = JSONObject()
         var added: [JSONValue] = []
@@ -169,20 +170,9 @@ enum HFTokenizerFile {
             }
             pairs.append(.array([.string(a), .string(b)]))
         }
-        var post: JSONValue = .object(JSONObject([
+        let post = bosPostProcessor(t) ?? .object(JSONObject([
             ("type", .string("ByteLevel")), ("add_prefix_space", .bool(true)), ("trim_offsets", .bool(false)), ("use_regex", .bool(true)),
         ]))
-        if t.addsBOS, let bos = t.bosID, let bosToken = t.token(forID: bos) {
-            let special: JSONValue = .object(JSONObject([("SpecialToken", .object(JSONObject([("id", .string(bosToken)), ("type_id", .int(0))])))]))
-            func seq(_ id: String) -> JSONValue { .object(JSONObject([("Sequence", .object(JSONObject([("id", .string(id)), ("type_id", .int(0))])))])) }
-            post = .object(JSONObject([
-                ("type", .string("TemplateProcessing")), ("single", .array([special, seq("A")])),
-                ("pair", .array([special, seq("A"), special, seq("B")])),
-                ("special_tokens", .object(JSONObject([(bosToken, .object(JSONObject([
-                    ("id", .string(bosToken)), ("ids", .array([.int(Int(bos))])), ("tokens", .array([.string(bosToken)])),
-                ])))]))),
-            ]))
-        }
         let model: JSONValue = .object(JSONObject([
             ("type", .string("BPE")), ("dropout", .null), ("unk_token", .null), ("continuing_subword_prefix", .null),
             ("end_of_word_suffix", .null), ("fuse_unk", .bool(false)), ("byte_fallback", .bool(false)),
@@ -197,6 +187,23 @@ enum HFTokenizerFile {
             ]))),
             ("model", model),
         ]))
+    }
+
+    /// A TemplateProcessing post-processor that puts the BOS token first, when `t` adds one.
+    static func bosPostProcessor(_ t: Tokenizer) -> JSONValue? {
+        var post: JSONValue?
+        if t.addsBOS, let bos = t.bosID, let bosToken = t.token(forID: bos) {
+            let special: JSONValue = .object(JSONObject([("SpecialToken", .object(JSONObject([("id", .string(bosToken)), ("type_id", .int(0))])))]))
+            func seq(_ id: String) -> JSONValue { .object(JSONObject([("Sequence", .object(JSONObject([("id", .string(id)), ("type_id", .int(0))])))])) }
+            post = .object(JSONObject([
+                ("type", .string("TemplateProcessing")), ("single", .array([special, seq("A")])),
+                ("pair", .array([special, seq("A"), special, seq("B")])),
+                ("special_tokens", .object(JSONObject([(bosToken, .object(JSONObject([
+                    ("id", .string(bosToken)), ("ids", .array([.int(Int(bos))])), ("tokens", .array([.string(bosToken)])),
+                ])))]))),
+            ]))
+        }
+        return post
     }
 
     static func tokenizerConfig(_ t: Tokenizer, maxPositions: Int) -> JSONValue {

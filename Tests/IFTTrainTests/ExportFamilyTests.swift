@@ -194,8 +194,9 @@ final class ExportFamilyTests: XCTestCase {
     }
 
     /// SentencePiece vocabularies: a GGUF source's metadata is copied into a GGUF export (the
-    /// vocabulary encodes the same after the round trip); a tokenizer.json cannot be made from it,
-    /// nor GGUF metadata from a SentencePiece tokenizer.json: both refused naming the key.
+    /// vocabulary encodes the same after the round trip) and written as a tokenizer.json that gives
+    /// llama.cpp's ids; GGUF metadata cannot be made from a SentencePiece tokenizer.json (no
+    /// scores): refused naming the file.
     func testSentencePieceTokenizersRoundTripOrAreRefused() throws {
         let dir = try tempDir()
         let be = CPUReferenceBackend()
@@ -212,14 +213,33 @@ final class ExportFamilyTests: XCTestCase {
         XCTAssertNotNil(spm.tokenizer.sentencePiece)
         let text = "Hello world, this is a SentencePiece test: ünïcödé 123"
         XCTAssertEqual(spm.tokenizer.encode(text), vocab.tokenizer.encode(text))
-        XCTAssertThrowsError(
-            try ModelExport.writeHuggingFace(weights: weights, config: c, source: spm, backend: be, dtype: .f32, promptStyle: nil, to: dir + "/hf")
-        ) { error in
-            guard case IFTError.file(_, let location, let message) = error else { return XCTFail("\(error)") }
-            XCTAssertEqual(location, "metadata key tokenizer.ggml.model")
-            XCTAssertTrue(message.contains("SentencePiece"), message)
+        // To tokenizer.json: llama.cpp's own test vectors for this vocabulary encode to the same ids.
+        try ModelExport.writeHuggingFace(weights: weights, config: c, source: spm, backend: be, dtype: .f32, promptStyle: nil, to: dir + "/hf")
+        let hfSPM = try ModelFiles(path: dir + "/hf")
+        XCTAssertEqual(hfSPM.tokenizer.sentencePiece?.prefix, .always)
+        let base = fixtures + "/llama-cpp/ggml-vocab-llama-spm.gguf"
+        var texts = try String(contentsOfFile: base + ".inp", encoding: .utf8).components(separatedBy: "\n__ggml_vocab_test__\n")
+        if let last = texts.last, last.hasSuffix("\n__ggml_vocab_test__") { texts[texts.count - 1] = String(last.dropLast("\n__ggml_vocab_test__".count)) }
+        let wants = try String(contentsOfFile: base + ".out", encoding: .utf8).components(separatedBy: "\n")
+        XCTAssertGreaterThanOrEqual(texts.count, 40)
+        var same = 0
+        for (text, want) in zip(texts, wants) {
+            let ids = hfSPM.tokenizer.encode(text)
+            XCTAssertEqual(ids, want.split(separator: " ").compactMap { Int32($0) }, text.debugDescription)
+            XCTAssertEqual(hfSPM.tokenizer.decode(ids), text, text.debugDescription)
+            if ids == spm.tokenizer.encode(text) { same += 1 }
         }
-        XCTAssertFalse(FileSystem.exists(dir + "/hf"), "nothing written")
+        XCTAssertEqual(same, min(texts.count, wants.count))
+        XCTAssertEqual(hfSPM.tokenizer.encode(text + " <s> x", parseSpecial: true), spm.tokenizer.encode(text + " <s> x", parseSpecial: true))
+        print("SentencePiece GGUF -> tokenizer.json: \(same)/\(min(texts.count, wants.count)) llama.cpp vectors encode the same")
+        let (a, b) = (try hfSPM.loadModel(on: be), try spm.loadModel(on: be))
+        let prompt: [Int32] = [1, 15043, 3186]
+        XCTAssertEqual(maxAbs(try be.floats(try a.forward(prompt, cache: try a.makeCache())), try be.floats(try b.forward(prompt, cache: try b.makeCache()))), 0)
+        if let keep = ProcessInfo.processInfo.environment["IFT_EXPORT_KEEP"] {
+            try? FileManager.default.removeItem(atPath: keep + "/spm-tokenizer.json")
+            try FileSystem.makeDirectories(keep)
+            try FileManager.default.copyItem(atPath: dir + "/hf/tokenizer.json", toPath: keep + "/spm-tokenizer.json")
+        }
 
         // A Hugging Face directory with a SentencePiece (byte_fallback) tokenizer.json.
         let json = try XCTUnwrap(try JSONValue.parse(contentsOf: fixtures + "/spm-tokenizer.json")["tokenizers"]?["legacy"])
