@@ -2,9 +2,10 @@ import IFTCore
 
 /// llama.cpp's LoRA adapter GGUF, as `convert_lora_to_gguf.py` writes it and `llama_adapter_lora_init`
 /// reads it: `general.type = adapter`, `adapter.type = lora`, `adapter.lora.alpha` (f32),
-/// `general.architecture` of the base, and per adapted weight `blk.N.<name>.weight.lora_a` (row-major
+/// `general.architecture` of the base (its family's GGUF architecture: llama, qwen2, qwen3), and per adapted weight `blk.N.<name>.weight.lora_a` (row-major
 /// `[r, in]`, GGUF ne `[in, r]`) and `.lora_b` (`[out, r]`, ne `[r, out]`) — PEFT's orientation. Q and
-/// K are permuted as llama.cpp permutes the base weights: the rows of `lora_b` (see `QKPermutation`).
+/// K are permuted as llama.cpp permutes the base weights (Llama and Mistral only): the rows of `lora_b`
+/// (see `QKPermutation`).
 /// llama.cpp's factor is `alpha / r`; an rsLoRA adapter (`alpha / sqrt(r)`) is written with
 /// `alpha · sqrt(r)` so that the factor is the same.
 extension LoRAAdapterWeights {
@@ -25,8 +26,10 @@ extension LoRAAdapterWeights {
         let kind = try m.stringIfPresent(Self.ggufAdapterTypeKey)
         guard kind == "lora" else { throw fail(Self.ggufAdapterTypeKey, "'\(kind ?? "missing")': expected \"lora\"") }
         let arch = try m.stringIfPresent("general.architecture") ?? "missing"
-        guard arch == "llama" else {
-            throw fail("general.architecture", "adapter for architecture '\(arch)'; this engine's models are llama")
+        guard arch == c.family.ggufArchitecture else {
+            throw fail(
+                "general.architecture",
+                "adapter for architecture '\(arch)', but the base model is \(c.family.rawValue) (GGUF architecture '\(c.family.ggufArchitecture)')")
         }
         guard let alpha = try m.floatIfPresent(Self.ggufAlphaKey) else { throw fail(Self.ggufAlphaKey, "missing (expected the LoRA alpha, a number)") }
         var found: [Int: [Projection: (a: [Float]?, b: [Float]?)]] = [:]
@@ -38,7 +41,7 @@ extension LoRAAdapterWeights {
             guard parts.count == 5, parts[0] == "blk", let layer = Int(parts[1]), layer >= 0, parts[3] == "weight",
                 parts[4] == "lora_a" || parts[4] == "lora_b"
             else {
-                throw bad("not a LoRA tensor of a Llama projection (expected blk.N.attn_q.weight.lora_a and the like)")
+                throw bad("not a LoRA tensor of a projection (expected blk.N.attn_q.weight.lora_a and the like)")
             }
             guard let p = Projection(ggufName: parts[2]) else {
                 throw bad("unknown target module '\(parts[2])'; LoRA applies to attn_q, attn_k, attn_v, attn_output, ffn_gate, ffn_up, ffn_down")
@@ -91,7 +94,7 @@ extension LoRAAdapterWeights {
         }
         try validate(against: c)
         var w = try GGUFWriter()
-        try w.add("general.architecture", .string("llama"))
+        try w.add("general.architecture", .string(c.family.ggufArchitecture))
         try w.add(Self.ggufTypeKey, .string("adapter"))
         if let name { try w.add("general.name", .string(name)) }
         try w.add(Self.ggufAdapterTypeKey, .string("lora"))

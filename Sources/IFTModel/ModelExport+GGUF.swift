@@ -47,7 +47,10 @@ public enum ModelExport {
         public var warning: String?
     }
 
-    /// Writes `weights` (on `backend`, any stored dtypes) as a llama.cpp GGUF of `type`, with the
+    /// Writes `weights` (on `backend`, any stored dtypes) as a llama.cpp GGUF of `type` under the
+    /// family's architecture (`llama` for Llama and Mistral, `qwen2`, `qwen3`: Q/K rows permuted for
+    /// the first, biases and Q/K norms as `blk.N.attn_q.bias`, `blk.N.attn_q_norm.weight`, RoPE
+    /// scaling as `rope.scaling.*` keys or `rope_freqs.weight`), with the
     /// tokenizer, chat template (from `source`) and training prompt style in its metadata,
     /// atomically. A weight already stored in `type` is copied as it is; others are converted
     /// from f32.
@@ -59,9 +62,13 @@ public enum ModelExport {
         guard ggufTypes.contains(type) else {
             throw IFTError.invalidArgument("a merged GGUF is written as \(ggufTypes.map(\.name).joined(separator: ", ")), not \(type)")
         }
+        try checkTokenizerConvertible(source, to: "gguf")
+        let tensors = try weights.exportTensors(config: c)
+        let arch = c.family.ggufArchitecture
+        let (ropeMetadata, ropeFactors) = try ggufRopeScaling(c, prefix: arch + ".")
         var w = try GGUFWriter()
-        let p = "llama."
-        try w.add("general.architecture", .string("llama"))
+        let p = arch + "."
+        try w.add("general.architecture", .string(arch))
         try w.add("general.type", .string("model"))
         try w.add("general.name", .string(name ?? "ift-gpu export"))
         try w.add(p + "block_count", .uint32(UInt32(c.layerCount)))
@@ -78,6 +85,8 @@ public enum ModelExport {
             try w.add(p + "attention.key_length", .uint32(UInt32(c.headDim)))
             try w.add(p + "attention.value_length", .uint32(UInt32(c.headDim)))
         }
+        for (k, v) in ropeMetadata { try w.add(k, v) }
+        if let window = c.slidingWindow { try w.add(p + "attention.sliding_window", .uint32(UInt32(window))) }
         try w.add("general.file_type", .uint32(fileType(type)))
         if type.isQuantized { try w.add("general.quantization_version", .uint32(2)) }
         for (k, v) in try tokenizerMetadata(source) { try w.add(k, v) }
@@ -98,7 +107,8 @@ public enum ModelExport {
             }
             var values = try backend.floats(try LlamaModel.asFloat(t, backend))
             if let heads {
-                values = try QKPermutation.permuteForGGUF(weights: values, rows: t.shape[0], cols: t.shape[1], heads: heads)
+                values = try QKPermutation.permuteForGGUF(
+                    weights: values, rows: t.shape[0], cols: t.shape.count > 1 ? t.shape[1] : 1, heads: heads)
             }
             try w.addTensor(name: name, shape: t.shape, floats: values, as: target)
             if target.isQuantized, let data = w.tensors.last?.data {
@@ -118,17 +128,9 @@ public enum ModelExport {
                 }
             }
         }
-        try add("token_embd.weight", weights.tokenEmbedding, embeddingOrHead: true)
-        for (i, l) in weights.layers.enumerated() {
-            let b = "blk.\(i)."
-            try add(b + "attn_norm.weight", l.attentionNorm)
-            for proj in Projection.allCases {
-                try add(b + proj.ggufName + ".weight", l[proj], heads: proj.permutedHeads(in: c))
-            }
-            try add(b + "ffn_norm.weight", l.feedForwardNorm)
-        }
-        try add("output_norm.weight", weights.outputNorm)
-        if let head = weights.output { try add("output.weight", head, embeddingOrHead: true) }
+        // llama.cpp's converter writes rope_freqs first; norms, biases and these factors are F32.
+        if let ropeFactors { try w.addTensor(name: "rope_freqs.weight", shape: [ropeFactors.count], floats: ropeFactors, as: .f32) }
+        for t in tensors { try add(t.gguf, t.tensor, heads: t.permutedHeads, embeddingOrHead: t.embeddingOrHead) }
         if summary.requantizedTensors > 0 { summary.meanRelativeError = errorSum / Double(summary.requantizedTensors) }
         if requantizedFourBit {
             summary.warning =

@@ -5,7 +5,8 @@ extension ModelExport {
     public static let defaultShardBytes = 2 << 30
 
     /// Writes a Hugging Face model directory into `directory` (which must not exist; callers write to a
-    /// temporary directory and rename it): `config.json`, `model.safetensors` (or
+    /// temporary directory and rename it): `config.json` (the family's `model_type` and class,
+    /// `attention_bias`, classic `rope_theta` / `rope_scaling`), `model.safetensors` (or
     /// `model-0000i-of-0000n.safetensors` shards of at most `shardBytes` with
     /// `model.safetensors.index.json`), `tokenizer.json`, `tokenizer_config.json` (with the chat
     /// template), `generation_config.json`, and `ift_gpu.json` (the training prompt style).
@@ -16,17 +17,11 @@ extension ModelExport {
         guard [.f32, .f16, .bf16].contains(dtype) else {
             throw IFTError.invalidArgument("a Hugging Face directory is written as f32, f16 or bf16, not \(dtype)")
         }
+        try checkTokenizerConvertible(source, to: "hf")
+        let familyFields = try huggingFaceFamilyFields(c)
+        // Every tensor by its Hugging Face name (biases, Q/K norms included).
+        let named = try weights.exportTensors(config: c).map { ($0.huggingFace, $0.tensor) }
         try FileSystem.makeDirectories(directory)
-        // Every tensor by its Hugging Face name, in the order transformers writes them.
-        var named: [(String, Tensor)] = [("model.embed_tokens.weight", weights.tokenEmbedding)]
-        for (i, l) in weights.layers.enumerated() {
-            let h = "model.layers.\(i)."
-            named.append((h + "input_layernorm.weight", l.attentionNorm))
-            for p in Projection.allCases { named.append((h + p.modulePath + ".weight", l[p])) }
-            named.append((h + "post_attention_layernorm.weight", l.feedForwardNorm))
-        }
-        named.append(("model.norm.weight", weights.outputNorm))
-        if let head = weights.output { named.append(("lm_head.weight", head)) }
 
         // Shards: consecutive tensors up to shardBytes each (a larger tensor gets a shard of its own).
         var shards: [[Int]] = [[]]
@@ -68,8 +63,7 @@ extension ModelExport {
         func ids(_ list: [Int]) -> JSONValue { list.count == 1 ? .int(list[0]) : .array(list.map { .int($0) }) }
         let eos = c.eosTokenIDs.isEmpty ? (t.eosID.map { [Int($0)] } ?? []) : c.eosTokenIDs
         var config = JSONObject()
-        config["architectures"] = .array([.string("LlamaForCausalLM")])
-        config["model_type"] = .string("llama")
+        for (k, v) in familyFields where ["architectures", "model_type"].contains(k) { config[k] = v }
         config["vocab_size"] = .int(c.vocabSize)
         config["hidden_size"] = .int(c.hiddenSize)
         config["intermediate_size"] = .int(c.intermediateSize)
@@ -80,8 +74,7 @@ extension ModelExport {
         config["hidden_act"] = .string("silu")
         config["max_position_embeddings"] = .int(c.maxPositions)
         config["rms_norm_eps"] = .double(c.rmsNormEps)
-        config["rope_theta"] = .double(c.ropeTheta)
-        config["attention_bias"] = .bool(false)
+        for (k, v) in familyFields where !["architectures", "model_type"].contains(k) { config[k] = v }
         config["mlp_bias"] = .bool(false)
         config["tie_word_embeddings"] = .bool(weights.output == nil)
         if let bos = c.bosTokenID ?? t.bosID.map(Int.init) { config["bos_token_id"] = .int(bos) }
@@ -156,6 +149,7 @@ enum HFTokenizerFile {
     /// tokenizer.json for the tokenizer of a GGUF model.
     static func tokenizerJSON(_ source: ModelFiles) throws -> JSONValue {
         let t = source.tokenizer
+        if t.sentencePiece != nil { return try sentencePieceTokenizerJSON(source) }
         let merges = try source.gguf?.metadata.strings("tokenizer.ggml.merges") ?? []
         var vocab = JSONObject()
         var added: [JSONValue] = []
@@ -176,20 +170,9 @@ enum HFTokenizerFile {
             }
             pairs.append(.array([.string(a), .string(b)]))
         }
-        var post: JSONValue = .object(JSONObject([
+        let post = bosPostProcessor(t) ?? .object(JSONObject([
             ("type", .string("ByteLevel")), ("add_prefix_space", .bool(true)), ("trim_offsets", .bool(false)), ("use_regex", .bool(true)),
         ]))
-        if t.addsBOS, let bos = t.bosID, let bosToken = t.token(forID: bos) {
-            let special: JSONValue = .object(JSONObject([("SpecialToken", .object(JSONObject([("id", .string(bosToken)), ("type_id", .int(0))])))]))
-            func seq(_ id: String) -> JSONValue { .object(JSONObject([("Sequence", .object(JSONObject([("id", .string(id)), ("type_id", .int(0))])))])) }
-            post = .object(JSONObject([
-                ("type", .string("TemplateProcessing")), ("single", .array([special, seq("A")])),
-                ("pair", .array([special, seq("A"), special, seq("B")])),
-                ("special_tokens", .object(JSONObject([(bosToken, .object(JSONObject([
-                    ("id", .string(bosToken)), ("ids", .array([.int(Int(bos))])), ("tokens", .array([.string(bosToken)])),
-                ])))]))),
-            ]))
-        }
         let model: JSONValue = .object(JSONObject([
             ("type", .string("BPE")), ("dropout", .null), ("unk_token", .null), ("continuing_subword_prefix", .null),
             ("end_of_word_suffix", .null), ("fuse_unk", .bool(false)), ("byte_fallback", .bool(false)),
@@ -204,6 +187,23 @@ enum HFTokenizerFile {
             ]))),
             ("model", model),
         ]))
+    }
+
+    /// A TemplateProcessing post-processor that puts the BOS token first, when `t` adds one.
+    static func bosPostProcessor(_ t: Tokenizer) -> JSONValue? {
+        var post: JSONValue?
+        if t.addsBOS, let bos = t.bosID, let bosToken = t.token(forID: bos) {
+            let special: JSONValue = .object(JSONObject([("SpecialToken", .object(JSONObject([("id", .string(bosToken)), ("type_id", .int(0))])))]))
+            func seq(_ id: String) -> JSONValue { .object(JSONObject([("Sequence", .object(JSONObject([("id", .string(id)), ("type_id", .int(0))])))])) }
+            post = .object(JSONObject([
+                ("type", .string("TemplateProcessing")), ("single", .array([special, seq("A")])),
+                ("pair", .array([special, seq("A"), special, seq("B")])),
+                ("special_tokens", .object(JSONObject([(bosToken, .object(JSONObject([
+                    ("id", .string(bosToken)), ("ids", .array([.int(Int(bos))])), ("tokens", .array([.string(bosToken)])),
+                ])))]))),
+            ]))
+        }
+        return post
     }
 
     static func tokenizerConfig(_ t: Tokenizer, maxPositions: Int) -> JSONValue {

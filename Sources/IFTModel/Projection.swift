@@ -81,8 +81,10 @@ extension Projection {
         }
     }
 
-    /// Heads whose rows llama.cpp permutes in GGUF (Q and K), else nil.
+    /// Heads whose rows llama.cpp permutes in GGUF (Q and K of the families whose converter
+    /// permutes them: Llama, Mistral), else nil (Qwen2/Qwen3 keep Hugging Face's order).
     public func permutedHeads(in c: LlamaConfig) -> Int? {
+        guard c.family.ggufPermutesQK else { return nil }
         switch self {
         case .q: return c.headCount
         case .k: return c.kvHeadCount
