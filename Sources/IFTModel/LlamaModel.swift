@@ -61,8 +61,20 @@ public final class LlamaModel {
     /// `t` as f32: itself, or dequantized / widened into a new tensor.
     public static func asFloat(_ t: Tensor, _ backend: any Backend) throws -> Tensor {
         if t.dtype == .f32 { return t }
+        return try floatCopy(t, backend)
+    }
+
+    /// A new f32 tensor holding `t`'s values (copied, dequantized or widened), never `t` itself:
+    /// for merging an adapter into it in place.
+    public static func floatCopy(_ t: Tensor, _ backend: any Backend) throws -> Tensor {
         let out = try backend.makeTensor(shape: t.shape, dtype: .f32)
-        if t.dtype.isQuantized { try backend.dequantize(t, into: out) } else { try backend.cast(t, into: out) }
+        if t.dtype == .f32 {
+            try backend.copy(t, into: out, CopyDescriptor(rows: 1, cols: t.count))
+        } else if t.dtype.isQuantized {
+            try backend.dequantize(t, into: out)
+        } else {
+            try backend.cast(t, into: out)
+        }
         return out
     }
 

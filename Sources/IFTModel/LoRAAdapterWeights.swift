@@ -98,14 +98,7 @@ public struct LoRAAdapterWeights {
         for (i, layer) in layers.enumerated() where i < out.layers.count {
             for (p, pair) in layer {
                 let w = out.layers[i][p]
-                let f = try b.makeTensor(shape: w.shape, dtype: .f32)
-                if w.dtype == .f32 {
-                    try b.copy(w, into: f, CopyDescriptor(rows: 1, cols: w.count))
-                } else if w.dtype.isQuantized {
-                    try b.dequantize(w, into: f)
-                } else {
-                    try b.cast(w, into: f)
-                }
+                let f = try LlamaModel.floatCopy(w, b)
                 let (outDim, inDim) = (w.shape[0], w.shape[1])
                 let a = try b.tensor(pair.a, shape: [rank, inDim])
                 let bm = try b.tensor(pair.b, shape: [outDim, rank])

@@ -13,14 +13,7 @@ extension TrainableLlama {
             var merged: [Projection: Tensor] = [:]
             for (p, w) in layer.weights {
                 guard let adapter = layer.adapters[p], let lora else { merged[p] = w; continue }
-                let f = try b.makeTensor(shape: w.shape, dtype: .f32)
-                if w.dtype == .f32 {
-                    try b.copy(w, into: f, CopyDescriptor(rows: 1, cols: w.count))
-                } else if w.dtype.isQuantized {
-                    try b.dequantize(w, into: f)
-                } else {
-                    try b.cast(w, into: f)
-                }
+                let f = try LlamaModel.floatCopy(w, b)
                 // W += scale · B[out, r] · A[r, in]
                 try b.matmul(
                     adapter.b.value, adapter.a.value, f,
