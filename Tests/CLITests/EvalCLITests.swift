@@ -47,6 +47,30 @@ extension CLITests {
     }
 
     /// A one-step LoRA checkpoint, then loss, forgetting and generated-response metrics on it.
+    /// A run's PEFT adapter applied to the base model without merging (`eval loss --adapter`; the
+    /// prompt style read from the adapter) gives the merged checkpoint's loss, and not the base's.
+    func testEvalLossWithTheAdapterEqualsTheMergedCheckpoint() throws {
+        let model = try smolLM2()
+        let tmp = try tempDir()
+        defer { try? FileManager.default.removeItem(atPath: tmp) }
+        let data = repoRoot + "/data/default/instructions.json"
+        var r = try run(
+            ["train", "--model", model, "--data", data, "--backend", "cpu", "--output", tmp + "/run", "--max-steps", "2",
+             "--batch-size", "2", "--rank", "4", "--lr", "0.01", "--warmup", "0", "--eval-examples", "0"],
+            env: ["IFT_HOME": tmp])
+        XCTAssertEqual(r.status, 0, r.stderr + r.stdout)
+        var losses: [String: Double] = [:]
+        for (name, how) in [("base", ["--model", model]), ("adapter", ["--model", model, "--adapter", tmp + "/run/adapter"]),
+                            ("merged", ["--checkpoint", tmp + "/run/checkpoint"])] {
+            r = try run(["eval", "loss"] + how + ["--data", data, "--limit", "6", "--backend", "cpu", "--output", tmp + "/" + name])
+            XCTAssertEqual(r.status, 0, name + ": " + r.stderr + r.stdout)
+            losses[name] = try summary(tmp + "/\(name)/loss-summary.json")["loss"] as? Double ?? -1
+        }
+        let (base, adapter, merged) = (losses["base"] ?? -1, losses["adapter"] ?? -1, losses["merged"] ?? -2)
+        XCTAssertEqual(adapter, merged, accuracy: 1e-4 * merged, "\(losses)")
+        XCTAssertGreaterThan(abs(adapter - base), 0.1, "two steps at lr 0.01 must move the loss: \(losses)")
+    }
+
     func testEvalOnAModelAndACheckpoint() throws {
         let model = try smolLM2()
         let tmp = try tempDir()
