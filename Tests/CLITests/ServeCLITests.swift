@@ -59,18 +59,16 @@ final class ServeCLITests: XCTestCase {
         }
     }
 
-    /// Starts `ift-gpu serve --port 0` on SmolLM2, reads the port it prints, asks for the model
-    /// list, then stops it with `signal` and expects exit status 0.
-    func serveAndStop(with signal: Int32, model: String) async throws {
+    /// Starts `ift-gpu serve ARGS` and returns the process and the first line it prints (read on
+    /// a thread of its own; a server silent for 120 s is terminated, giving an empty line).
+    func startServe(_ arguments: [String]) async throws -> (Process, String) {
         let p = Process()
         p.executableURL = binary
-        p.arguments = ["serve", "--model", model, "--backend", "cpu", "--port", "0", "--context", "256"]
+        p.arguments = ["serve"] + arguments
         let out = Pipe()
         p.standardOutput = out
         p.standardError = FileHandle.nullDevice
         try p.run()
-        defer { if p.isRunning { p.interrupt(); kill(p.processIdentifier, SIGKILL) } }
-        // The first line, read on a thread of its own; at most 120 s.
         let line = try await withCheckedThrowingContinuation { (c: CheckedContinuation<String, any Error>) in
             Thread {
                 var bytes: [UInt8] = []
@@ -79,6 +77,14 @@ final class ServeCLITests: XCTestCase {
             }.start()
             DispatchQueue.global().asyncAfter(deadline: .now() + 120) { if p.isRunning { p.terminate() } }
         }
+        return (p, line)
+    }
+
+    /// Starts `ift-gpu serve --port 0` on SmolLM2, reads the port it prints, asks for the model
+    /// list, then stops it with `signal` and expects exit status 0.
+    func serveAndStop(with signal: Int32, model: String) async throws {
+        let (p, line) = try await startServe(["--model", model, "--backend", "cpu", "--port", "0", "--context", "256"])
+        defer { if p.isRunning { p.interrupt(); kill(p.processIdentifier, SIGKILL) } }
         let prefix = "listening on http://127.0.0.1:"
         XCTAssertTrue(line.hasPrefix(prefix), "first line: \(line)")
         let port = try XCTUnwrap(Int(line.dropFirst(prefix.count)), line)
@@ -132,22 +138,9 @@ final class ServeCLITests: XCTestCase {
             {"question_id": 82, "turns": ["Dear boss, please review.", "A fine email."]}
             """.write(toFile: tmp + "/answers.jsonl", atomically: true, encoding: .utf8)
 
-        let p = Process()
-        p.executableURL = binary
-        p.arguments = ["serve", "--model", model, "--backend", "cpu", "--port", "0", "--context", "2048", "--model-id", "judge", "--max-tokens", "48"]
-        let out = Pipe()
-        p.standardOutput = out
-        p.standardError = FileHandle.nullDevice
-        try p.run()
+        let (p, line) = try await startServe(
+            ["--model", model, "--backend", "cpu", "--port", "0", "--context", "2048", "--model-id", "judge", "--max-tokens", "48"])
         defer { if p.isRunning { kill(p.processIdentifier, SIGKILL) } }
-        let line = try await withCheckedThrowingContinuation { (c: CheckedContinuation<String, any Error>) in
-            Thread {
-                var bytes: [UInt8] = []
-                while let d = try? out.fileHandleForReading.read(upToCount: 1), let b = d.first, b != 10 { bytes.append(b) }
-                c.resume(returning: String(decoding: bytes, as: UTF8.self))
-            }.start()
-            DispatchQueue.global().asyncAfter(deadline: .now() + 120) { if p.isRunning { p.terminate() } }
-        }
         let port = try XCTUnwrap(Int(line.dropFirst("listening on http://127.0.0.1:".count)), line)
         let judge = ["--judge-url", "http://127.0.0.1:\(port)/v1", "--judge-model", "judge", "--concurrency", "4", "--timeout", "120"]
         var r = try run(["eval", "judge", "--responses", tmp + "/responses.json", "--output", tmp] + judge)
