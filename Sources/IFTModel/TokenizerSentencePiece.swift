@@ -181,7 +181,8 @@ struct SentencePieceSymbols: Sendable {
                     scalar = scalar << 6 | UInt32(c & 0x3F)
                 }
             }
-            if len > 1 || b0 < 0x80, let id = characters[len == 1 ? UInt32(b0) : scalar] {
+            // A lone byte >= 0x80 is not a character: it falls back to its byte token.
+            if len > 1 || b0 < 0x80, let id = characters[scalar] {
                 symbols.append(id)
             } else {
                 for k in 0..<len {
