@@ -63,7 +63,7 @@ public enum ModelExport {
             throw IFTError.invalidArgument("a merged GGUF is written as \(ggufTypes.map(\.name).joined(separator: ", ")), not \(type)")
         }
         try checkTokenizerConvertible(source, to: "gguf")
-        let tensors = try weights.exportTensors(config: c)
+        let tensors = try weights.exportTensors(config: c, backend: backend)
         let arch = c.family.ggufArchitecture
         let (ropeMetadata, ropeFactors) = try ggufRopeScaling(c, prefix: arch + ".")
         var w = try GGUFWriter()
@@ -86,7 +86,11 @@ public enum ModelExport {
             try w.add(p + "attention.value_length", .uint32(UInt32(c.headDim)))
         }
         for (k, v) in ropeMetadata { try w.add(k, v) }
-        if let window = c.slidingWindow { try w.add(p + "attention.sliding_window", .uint32(UInt32(window))) }
+        if let window = c.slidingWindow {
+            try w.add(p + "attention.sliding_window", .uint32(UInt32(window)))
+        } else if c.family == .phi3 {
+            try w.add(p + "attention.sliding_window", .uint32(0))  // llama.cpp's phi3: 0 for none
+        }
         try w.add("general.file_type", .uint32(fileType(type)))
         if type.isQuantized { try w.add("general.quantization_version", .uint32(2)) }
         for (k, v) in try tokenizerMetadata(source) { try w.add(k, v) }
@@ -130,6 +134,7 @@ public enum ModelExport {
         }
         // llama.cpp's converter writes rope_freqs first; norms, biases and these factors are F32.
         if let ropeFactors { try w.addTensor(name: "rope_freqs.weight", shape: [ropeFactors.count], floats: ropeFactors, as: .f32) }
+        for (name, f) in ggufLongRopeTensors(c) { try w.addTensor(name: name, shape: [f.count], floats: f, as: .f32) }
         for t in tensors { try add(t.gguf, t.tensor, heads: t.permutedHeads, embeddingOrHead: t.embeddingOrHead) }
         if summary.requantizedTensors > 0 { summary.meanRelativeError = errorSum / Double(summary.requantizedTensors) }
         if requantizedFourBit {

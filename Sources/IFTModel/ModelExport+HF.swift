@@ -20,7 +20,7 @@ extension ModelExport {
         try checkTokenizerConvertible(source, to: "hf")
         let familyFields = try huggingFaceFamilyFields(c)
         // Every tensor by its Hugging Face name (biases, Q/K norms included).
-        let named = try weights.exportTensors(config: c).map { ($0.huggingFace, $0.tensor) }
+        let named = try weights.exportTensors(config: c, backend: backend).map { ($0.huggingFace, $0.tensor) }
         try FileSystem.makeDirectories(directory)
 
         // Shards: consecutive tensors up to shardBytes each (a larger tensor gets a shard of its own).

@@ -58,14 +58,16 @@ extension LlamaWeights {
     public static func load(safetensors shards: [SafetensorsFile], config c: LlamaConfig, on backend: any Backend) throws
         -> LlamaWeights
     {
-        func tensor(_ name: String, _ shape: [Int]) throws -> Tensor {
+        func tensor(_ names: LlamaWeights.Names, _ shape: [Int]) throws -> Tensor {
+            let name = names.huggingFace
             guard let file = shards.first(where: { $0.contains(tensor: name) }) else {
                 throw IFTError.file(
                     path: shards.first?.path ?? "safetensors", location: "tensor \(name)", message: "missing from every shard")
             }
-            let info = try file.tensorInfo(name, expectedShape: shape)
+            let info = try file.tensorInfo(name, expectedShape: names.storedShape(shape))
             let t = try backend.makeTensor(shape: shape, dtype: info.dtype)
-            try backend.write(t, from: try file.tensorBytes(name))
+            // (A part of a fused weight, Phi-3's qkv_proj or gate_up_proj: its rows' bytes.)
+            try backend.write(t, from: names.slice(try file.tensorBytes(name)))
             return t
         }
         let untied = !c.tieWordEmbeddings && shards.contains { $0.contains(tensor: "lm_head.weight") }
@@ -73,7 +75,7 @@ extension LlamaWeights {
         var used: Set<String> = []
         let weights = try assemble(c, hasLMHead: untied) { name, shape, _ in
             used.insert(name.huggingFace)
-            return try tensor(name.huggingFace, shape)
+            return try tensor(name, shape)
         }
         // A tensor the config does not account for (a bias or q_norm the config does not declare, ...)
         // would be silently dropped: refuse it. Ignored as transformers does: rotary caches, a

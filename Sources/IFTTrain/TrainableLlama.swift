@@ -65,8 +65,9 @@ public final class TrainableLlama {
         self.mode = mode
         let c = config
         if mode != .full {
-            let l = lora ?? LoRAConfig()
+            var l = lora ?? LoRAConfig()
             try l.validate()
+            l.targets = try c.family.loraTargets(l.targets)
             self.lora = l
         } else {
             self.lora = nil
@@ -91,9 +92,7 @@ public final class TrainableLlama {
             let prefix = "model.layers.\(i)."
             var layer = Layer(
                 attentionNorm: try float(lw.attentionNorm), feedForwardNorm: try float(lw.feedForwardNorm), weights: [:])
-            let stored: [Projection: Tensor] = [
-                .q: lw.query, .k: lw.key, .v: lw.value, .o: lw.output, .gate: lw.gate, .up: lw.up, .down: lw.down,
-            ]
+            let stored = try Self.trainedProjections(lw, family: c.family, backend: b)
             if mode == .full {
                 let n1 = try Parameter(name: prefix + "input_layernorm.weight", value: layer.attentionNorm, decays: false, backend: b)
                 layer.attentionNormParameter = n1
