@@ -227,6 +227,15 @@ final class ExportFamilyTests: XCTestCase {
         try attached.attach(try LoRAAdapterWeights.load(dir + "/phi3-peft", config: c))
         let dAttached = maxAbs(try logits(attached, f), merged)
         XCTAssertLessThan(dAttached, 1e-5, "PEFT adapter attached vs merged")
+        // The same adapter as a llama.cpp GGUF LoRA (attn_qkv, ffn_up holding gate and up).
+        try m.loraAdapterWeights().writeGGUF(to: dir + "/phi3-lora.gguf", config: c)
+        let loraFile = try GGUFFile(path: dir + "/phi3-lora.gguf")
+        XCTAssertEqual(try loraFile.tensorInfo("blk.0.ffn_up.weight.lora_b").shape, [64, 4])
+        XCTAssertEqual(try loraFile.tensorInfo("blk.1.attn_qkv.weight.lora_b").shape, [32, 4])
+        let fromGGUF = try files.loadModel(on: be)
+        try fromGGUF.attach(try LoRAAdapterWeights.load(dir + "/phi3-lora.gguf", config: c))
+        let dLoRAGGUF = maxAbs(try logits(fromGGUF, f), merged)
+        XCTAssertLessThan(dLoRAGGUF, 1e-5, "GGUF LoRA attached vs merged")
         var w = SafetensorsWriter()
         try w.addTensor(name: "logits", shape: [merged.count / c.vocabSize, c.vocabSize], floats: merged)
         try w.write(to: dir + "/phi3-peft-logits.safetensors")
@@ -238,7 +247,7 @@ final class ExportFamilyTests: XCTestCase {
         let dh = maxAbs(try logits(try ModelFiles(path: dir + "/phi3-merged-hf").loadModel(on: be), f), merged)
         XCTAssertLessThan(dg, 1e-5, "merged GGUF")
         XCTAssertLessThan(dh, 1e-5, "merged HF")
-        print("phi3 LoRA: PEFT attached vs merged \(dAttached); merged GGUF \(dg), merged HF \(dh)")
+        print("phi3 LoRA: PEFT attached vs merged \(dAttached), GGUF LoRA \(dLoRAGGUF); merged GGUF \(dg), merged HF \(dh)")
     }
 
     /// SentencePiece vocabularies: a GGUF source's metadata is copied into a GGUF export (the
