@@ -15,7 +15,7 @@ extension LlamaConfig {
         "attention.sliding_window", "tensor_data_layout",
     ]
 
-    /// From GGUF metadata: `general.architecture` (`llama`, `qwen2` or `qwen3`) names the key
+    /// From GGUF metadata: `general.architecture` (`llama`, `qwen2`, `qwen3` or `phi3`) names the key
     /// prefix; `{arch}.embedding_length`, `.block_count`, `.feed_forward_length`,
     /// `.attention.head_count`, `.attention.head_count_kv` (default: head_count),
     /// `.rope.freq_base` (default 10000), `.attention.layer_norm_rms_epsilon` (default 1e-5),
@@ -30,7 +30,8 @@ extension LlamaConfig {
     /// `1 + 0.1 ln(factor)`), and the `rope_freqs.weight` tensor (Llama 3.x, as llama.cpp's
     /// converter writes it). Qwen2's Q/K/V biases and Qwen3's `attn_q_norm`/`attn_k_norm` come
     /// with the architecture; a llama-architecture file with `blk.0.attn_q.bias` has attention
-    /// biases.
+    /// biases. Phi-3: LongRoPE from `rope_factors_short/long.weight` (`ggufLongRope`), sliding window 0
+    /// for none.
     public init(gguf: GGUFFile) throws {
         let m = gguf.metadata
         let arch = try m.stringIfPresent("general.architecture") ?? "llama"

@@ -56,7 +56,8 @@ public struct LlamaWeights {
     /// kernels handle are uploaded as stored; others (Q6_K) are dequantized to f32 first. For the
     /// llama architecture, query and key rows (weights and biases) are un-permuted from llama.cpp's
     /// interleaved order to the Hugging Face rotate-half order the engine uses (see
-    /// `QKPermutation`); llama.cpp does not permute Qwen2/Qwen3. A tensor the config does not
+    /// `QKPermutation`); llama.cpp does not permute Qwen2/Qwen3/Phi-3. Phi-3's fused `attn_qkv` and
+    /// `ffn_up` (gate and up rows) are read as their parts' rows. A tensor the config does not
     /// account for is an error naming it.
     public static func load(_ gguf: GGUFFile, config c: LlamaConfig, on backend: any Backend) throws -> LlamaWeights {
         func tensor(_ names: Names, _ shape: [Int], permuteHeads: Int? = nil) throws -> Tensor {

@@ -48,9 +48,10 @@ public enum ModelExport {
     }
 
     /// Writes `weights` (on `backend`, any stored dtypes) as a llama.cpp GGUF of `type` under the
-    /// family's architecture (`llama` for Llama and Mistral, `qwen2`, `qwen3`: Q/K rows permuted for
-    /// the first, biases and Q/K norms as `blk.N.attn_q.bias`, `blk.N.attn_q_norm.weight`, RoPE
-    /// scaling as `rope.scaling.*` keys or `rope_freqs.weight`), with the
+    /// family's architecture (`llama` for Llama and Mistral, `qwen2`, `qwen3`, `phi3`: Q/K rows permuted
+    /// for the first, biases and Q/K norms as `blk.N.attn_q.bias`, `blk.N.attn_q_norm.weight`, Phi-3's
+    /// fused `attn_qkv` / `ffn_up`, RoPE scaling as `rope.scaling.*` keys, `rope_freqs.weight` or
+    /// Phi-3's `rope_factors_long/short.weight`), with the
     /// tokenizer, chat template (from `source`) and training prompt style in its metadata,
     /// atomically. A weight already stored in `type` is copied as it is; others are converted
     /// from f32.
