@@ -76,6 +76,38 @@ final class Phi3Tests: FamilyParityTestCase {
         XCTAssertTrue(g.allSatisfy(\.isFinite))
     }
 
+    /// A Q4_0 GGUF (widths of 64): the fused `attn_qkv` / `ffn_up` blocks are read as their parts'
+    /// rows and stacked again for QLoRA byte for byte; the model reads back with the same config.
+    func testQuantizedFusedTensorsSplitAndStackExactly() throws {
+        var c = familyConfig(.phi3)
+        c.vocabSize = try f.files(gguf: false).config.vocabSize  // the fixture's tokenizer
+        let be = CPUReferenceBackend()
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("ift-phi3-q4-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        addTeardownBlock { try? FileManager.default.removeItem(atPath: dir) }
+        try ModelExport.writeGGUF(
+            weights: try tinyFamilyWeights(c, on: be), config: c, source: try f.files(gguf: false), backend: be, type: .q4_0,
+            promptStyle: nil, name: nil, to: dir + "/q4.gguf")
+        let files = try ModelFiles(path: dir + "/q4.gguf")
+        XCTAssertEqual(files.config.family, .phi3)
+        XCTAssertEqual(files.config.ropeScaling?.shortFactor, c.ropeScaling?.shortFactor)
+        let gguf = try XCTUnwrap(files.gguf)
+        XCTAssertEqual(try gguf.tensorInfo("blk.1.attn_qkv.weight").type, .q4_0)
+        XCTAssertEqual(try gguf.tensorInfo("blk.1.ffn_up.weight").shape, [256, 64])
+        let weights = try files.loadWeights(on: be)
+        XCTAssertEqual(weights.layers[1].key.dtype, .q4_0)
+        XCTAssertEqual(weights.layers[1].key.shape, [32, 64])
+        let q = try TrainableLlama(files: files, backend: be, mode: .qlora, lora: LoRAConfig(rank: 4))
+        for (module, name) in [(Projection.qkv, "attn_qkv"), (.gateUp, "ffn_up")] {
+            let stacked = try XCTUnwrap(q.layers[1].weights[module])
+            XCTAssertEqual(stacked.dtype, .q4_0, name)
+            XCTAssertEqual(try be.bytes(stacked), Array(try gguf.tensorBytes("blk.1.\(name).weight")), name)
+        }
+        let b = randomBatch(c, batch: 2, length: 9, seed: 1)
+        try q.zeroGradients()
+        XCTAssertTrue(try q.step(b, lossScale: 1 / Float(b.learnedTargetCount)).lossSum.isFinite)
+    }
+
     /// A context past the original one would switch transformers to the long factors: refused.
     func testContextPastTheOriginalIsRefused() throws {
         let files = try f.files(gguf: false)
