@@ -57,11 +57,23 @@ public struct LlamaWeights {
     /// llama architecture, query and key rows (weights and biases) are un-permuted from llama.cpp's
     /// interleaved order to the Hugging Face rotate-half order the engine uses (see
     /// `QKPermutation`); llama.cpp does not permute Qwen2/Qwen3. A tensor the config does not
-    /// account for is an error naming it.
-    public static func load(_ gguf: GGUFFile, config c: LlamaConfig, on backend: any Backend) throws -> LlamaWeights {
-        func tensor(_ name: String, _ shape: [Int], permuteHeads: Int? = nil) throws -> Tensor {
+    /// account for is an error naming it. With `projections: .fourBit` (QLoRA) the seven projection
+    /// weights are quantized to NF4 while they stream in (see `ProjectionFormat`). Each tensor's
+    /// pages of the mapped file are released once it is uploaded.
+    public static func load(
+        _ gguf: GGUFFile, config c: LlamaConfig, on backend: any Backend, projections: ProjectionFormat = .stored
+    ) throws -> LlamaWeights {
+        func tensor(_ name: String, _ shape: [Int], permuteHeads: Int? = nil, projection: Bool) throws -> Tensor {
             let info = try gguf.tensorInfo(name, expectedShape: shape)
             let bytes = try gguf.tensorBytes(name)
+            defer { try? gguf.releasePages(ofTensor: name) }
+            if projection, projections == .fourBit, !fourBitTypes.contains(info.type.dtype ?? .f32) {
+                let rows = shape[0], cols = shape[1]
+                let nf4 = try nf4Bytes(bytes, type: info.type, rows: rows, cols: cols, name: name) { r in
+                    permuteHeads.map { QKPermutation.hfRow(forGGUFRow: r, rows: rows, heads: $0) } ?? r
+                }
+                return try backend.tensor(bytes: nf4, shape: shape, dtype: .nf4)
+            }
             if let dtype = info.type.dtype, shape.last.map({ $0 % dtype.blockSize == 0 }) ?? true {
                 let t = try backend.makeTensor(shape: shape, dtype: dtype)
                 if let heads = permuteHeads {
@@ -87,7 +99,8 @@ public struct LlamaWeights {
         var used: Set<String> = ["rope_freqs.weight"]
         let weights = try assemble(c, hasLMHead: gguf.contains(tensor: "output.weight")) { name, shape, qkHeads in
             used.insert(name.gguf)
-            return try tensor(name.gguf, shape, permuteHeads: c.family.ggufPermutesQK ? qkHeads : nil)
+            return try tensor(
+                name.gguf, shape, permuteHeads: c.family.ggufPermutesQK ? qkHeads : nil, projection: name.projection != nil)
         }
         if let extra = gguf.tensors.map(\.name).first(where: { !used.contains($0) }) {
             throw IFTError.file(
@@ -101,6 +114,8 @@ public struct LlamaWeights {
     public struct Names {
         public let gguf: String
         public let huggingFace: String
+        /// Which of the seven projections the weight is; nil for everything else.
+        public let projection: Projection?
     }
 
     /// Builds the weights of a model by asking `load` for each tensor by name and row-major shape
@@ -110,8 +125,8 @@ public struct LlamaWeights {
     ) throws -> LlamaWeights {
         let d = c.hiddenSize, f = c.intermediateSize
         let qDim = c.headCount * c.headDim, kvDim = c.kvHeadCount * c.headDim
-        func w(_ gguf: String, _ hf: String, _ shape: [Int], qk: Int? = nil) throws -> Tensor {
-            try load(Names(gguf: gguf, huggingFace: hf), shape, qk)
+        func w(_ gguf: String, _ hf: String, _ shape: [Int], qk: Int? = nil, projection: Projection? = nil) throws -> Tensor {
+            try load(Names(gguf: gguf, huggingFace: hf, projection: projection), shape, qk)
         }
         var layers: [LlamaLayerWeights] = []
         for i in 0..<c.layerCount {
@@ -122,14 +137,14 @@ public struct LlamaWeights {
             var layer = (
                 LlamaLayerWeights(
                     attentionNorm: try w(g + "attn_norm.weight", h + "input_layernorm.weight", [d]),
-                    query: try w(g + "attn_q.weight", h + "self_attn.q_proj.weight", [qDim, d], qk: c.headCount),
-                    key: try w(g + "attn_k.weight", h + "self_attn.k_proj.weight", [kvDim, d], qk: c.kvHeadCount),
-                    value: try w(g + "attn_v.weight", h + "self_attn.v_proj.weight", [kvDim, d]),
-                    output: try w(g + "attn_output.weight", h + "self_attn.o_proj.weight", [d, qDim]),
+                    query: try w(g + "attn_q.weight", h + "self_attn.q_proj.weight", [qDim, d], qk: c.headCount, projection: .q),
+                    key: try w(g + "attn_k.weight", h + "self_attn.k_proj.weight", [kvDim, d], qk: c.kvHeadCount, projection: .k),
+                    value: try w(g + "attn_v.weight", h + "self_attn.v_proj.weight", [kvDim, d], projection: .v),
+                    output: try w(g + "attn_output.weight", h + "self_attn.o_proj.weight", [d, qDim], projection: .o),
                     feedForwardNorm: try w(g + "ffn_norm.weight", h + "post_attention_layernorm.weight", [d]),
-                    gate: try w(g + "ffn_gate.weight", h + "mlp.gate_proj.weight", [f, d]),
-                    up: try w(g + "ffn_up.weight", h + "mlp.up_proj.weight", [f, d]),
-                    down: try w(g + "ffn_down.weight", h + "mlp.down_proj.weight", [d, f])))
+                    gate: try w(g + "ffn_gate.weight", h + "mlp.gate_proj.weight", [f, d], projection: .gate),
+                    up: try w(g + "ffn_up.weight", h + "mlp.up_proj.weight", [f, d], projection: .up),
+                    down: try w(g + "ffn_down.weight", h + "mlp.down_proj.weight", [d, f], projection: .down)))
             if c.qkvBias {
                 layer.queryBias = try bias("attn_q", "q_proj", qDim, qk: c.headCount)
                 layer.keyBias = try bias("attn_k", "k_proj", kvDim, qk: c.kvHeadCount)
