@@ -29,16 +29,16 @@ extension LlamaWeights {
     /// The NF4 bytes of a `[rows, cols]` weight stored as `type` in `bytes`: a few rows at a time
     /// (at most `streamingScratchElements` values) are converted to f32 and quantized, blocks of 64
     /// along each row; source row `r` lands in row `destinationRow(r)` (llama.cpp's Q/K order back
-    /// to Hugging Face's). `name` is for errors.
+    /// to Hugging Face's). `name` is for errors; `scratchElements` bounds the f32 values at a time.
     static func nf4Bytes(
         _ bytes: UnsafeRawBufferPointer, type: GGMLType, rows: Int, cols: Int, name: String,
-        destinationRow: (Int) -> Int = { $0 }
+        scratchElements: Int = streamingScratchElements, destinationRow: (Int) -> Int = { $0 }
     ) throws -> [UInt8] {
-        guard cols % DType.nf4.blockSize == 0, cols % type.blockSize == 0,
+        guard cols > 0, cols % DType.nf4.blockSize == 0, cols % type.blockSize == 0,
               let sourceRowBytes = type.byteCount(elements: cols), bytes.count == rows * sourceRowBytes
         else { throw notNF4Compatible("\(name) \(type) [\(rows), \(cols)]") }
         let rowBytes = try DType.nf4.byteCount(elements: cols)
-        let chunk = max(1, streamingScratchElements / max(cols, 1))
+        let chunk = max(1, scratchElements / cols)
         var out = [UInt8](repeating: 0, count: rows * rowBytes)
         var quantized = [UInt8](repeating: 0, count: min(chunk, rows) * rowBytes)
         var start = 0
