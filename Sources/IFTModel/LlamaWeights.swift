@@ -58,12 +58,24 @@ public struct LlamaWeights {
     /// interleaved order to the Hugging Face rotate-half order the engine uses (see
     /// `QKPermutation`); llama.cpp does not permute Qwen2/Qwen3/Phi-3. Phi-3's fused `attn_qkv` and
     /// `ffn_up` (gate and up rows) are read as their parts' rows. A tensor the config does not
-    /// account for is an error naming it.
-    public static func load(_ gguf: GGUFFile, config c: LlamaConfig, on backend: any Backend) throws -> LlamaWeights {
+    /// account for is an error naming it. With `projections: .fourBit` (QLoRA) the projection
+    /// weights are quantized to NF4 while they stream in (see `ProjectionFormat`). Each tensor's
+    /// pages of the mapped file are released once it is uploaded.
+    public static func load(
+        _ gguf: GGUFFile, config c: LlamaConfig, on backend: any Backend, projections: ProjectionFormat = .stored
+    ) throws -> LlamaWeights {
         func tensor(_ names: Names, _ shape: [Int], permuteHeads: Int? = nil) throws -> Tensor {
             let name = names.gguf
             let info = try gguf.tensorInfo(name, expectedShape: names.storedShape(shape))
             let bytes = names.slice(try gguf.tensorBytes(name))
+            defer { try? gguf.releasePages(ofTensor: name) }
+            if names.projection != nil, projections == .fourBit, !fourBitTypes.contains(info.type.dtype ?? .f32) {
+                let rows = shape[0], cols = shape[1]
+                let nf4 = try nf4Bytes(bytes, type: info.type, rows: rows, cols: cols, name: name) { r in
+                    permuteHeads.map { QKPermutation.hfRow(forGGUFRow: r, rows: rows, heads: $0) } ?? r
+                }
+                return try backend.tensor(bytes: nf4, shape: shape, dtype: .nf4)
+            }
             if let dtype = info.type.dtype, shape.last.map({ $0 % dtype.blockSize == 0 }) ?? true {
                 let t = try backend.makeTensor(shape: shape, dtype: dtype)
                 if let heads = permuteHeads {
@@ -105,11 +117,14 @@ public struct LlamaWeights {
         public let gguf: String
         public let huggingFace: String
         public var rows: (range: Range<Int>, of: Int)?
+        /// Which projection the weight is (fused parts included); nil for everything else.
+        public let projection: Projection?
 
-        public init(gguf: String, huggingFace: String, rows: (range: Range<Int>, of: Int)? = nil) {
+        public init(gguf: String, huggingFace: String, rows: (range: Range<Int>, of: Int)? = nil, projection: Projection? = nil) {
             self.gguf = gguf
             self.huggingFace = huggingFace
             self.rows = rows
+            self.projection = projection
         }
 
         /// The stored tensor's shape for a loaded shape `shape` (all its rows for a part).
@@ -140,8 +155,8 @@ public struct LlamaWeights {
     ) throws -> LlamaWeights {
         let d = c.hiddenSize, f = c.intermediateSize
         let qDim = c.headCount * c.headDim, kvDim = c.kvHeadCount * c.headDim
-        func w(_ gguf: String, _ hf: String, _ shape: [Int], qk: Int? = nil) throws -> Tensor {
-            try load(Names(gguf: gguf, huggingFace: hf), shape, qk)
+        func w(_ gguf: String, _ hf: String, _ shape: [Int], qk: Int? = nil, projection: Projection? = nil) throws -> Tensor {
+            try load(Names(gguf: gguf, huggingFace: hf, projection: projection), shape, qk)
         }
         let fused = c.family.fusedProjections
         var layers: [LlamaLayerWeights] = []
@@ -154,11 +169,11 @@ public struct LlamaWeights {
             func proj(_ p: Projection, qk: Int? = nil) throws -> Tensor {
                 let shape = p.shape(in: c)
                 guard let f = fused.first(where: { $0.parts.contains(p) }), let row = f.partRows(in: c).first(where: { $0.part == p })?.row else {
-                    return try w(g + p.ggufName + ".weight", h + p.modulePath + ".weight", shape, qk: qk)
+                    return try w(g + p.ggufName + ".weight", h + p.modulePath + ".weight", shape, qk: qk, projection: p)
                 }
                 let names = Names(
                     gguf: g + f.ggufName + ".weight", huggingFace: h + f.modulePath + ".weight",
-                    rows: (row..<(row + shape[0]), f.shape(in: c)[0]))
+                    rows: (row..<(row + shape[0]), f.shape(in: c)[0]), projection: p)
                 return try load(names, shape, qk)
             }
             var layer = (
