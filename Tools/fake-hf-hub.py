@@ -47,9 +47,12 @@ class Repo:
                 rel = os.path.relpath(full, directory).replace(os.sep, "/")
                 with open(full, "rb") as f:
                     self.files[rel] = f.read()
+        # Each file's SHA-256 and git blob id, computed once.
+        self.sha256 = {p: hashlib.sha256(d).hexdigest() for p, d in self.files.items()}
+        self.blob_id = {p: git_blob_sha1(d) for p, d in self.files.items()}
         digest = hashlib.sha1()
         for path in sorted(self.files):
-            digest.update(path.encode() + b"\0" + hashlib.sha256(self.files[path]).digest())
+            digest.update(path.encode() + b"\0" + self.sha256[path].encode())
         self.commit = digest.hexdigest()
 
     @staticmethod
@@ -62,11 +65,11 @@ class Repo:
         if blobs:
             entry["size"] = len(data)
             if self.is_lfs(path, data):
-                sha = hashlib.sha256(data).hexdigest()
-                entry["blobId"] = hashlib.sha1(f"pointer {sha}".encode()).hexdigest()
+                sha = self.sha256[path]
+                entry["blobId"] = git_blob_sha1(f"oid sha256:{sha}\nsize {len(data)}\n".encode())  # the LFS pointer's
                 entry["lfs"] = {"sha256": sha, "size": len(data), "pointerSize": 134}
             else:
-                entry["blobId"] = git_blob_sha1(data)
+                entry["blobId"] = self.blob_id[path]
         return entry
 
 
@@ -91,8 +94,8 @@ class Hub:
         self.lock = threading.Lock()
         self.blobs = {}  # sha256 -> (repo, path)
         for repo in self.repos.values():
-            for path, data in repo.files.items():
-                self.blobs[hashlib.sha256(data).hexdigest()] = (repo, path)
+            for path in repo.files:
+                self.blobs[repo.sha256[path]] = (repo, path)
 
     def log(self, entry):
         if self.log_path:
@@ -181,7 +184,7 @@ class Handler(BaseHTTPRequestHandler):
                 return self.error(404, "EntryNotFound", f"{file} does not exist on \"{revision}\"")
             data = repo.files[file]
             if Repo.is_lfs(file, data):
-                sha = hashlib.sha256(data).hexdigest()
+                sha = repo.sha256[file]
                 self.send_response(302)
                 # Another host name for the same server, as the hub's CDN is another host: clients
                 # must not send it the token (the link is what grants access).
@@ -191,7 +194,7 @@ class Handler(BaseHTTPRequestHandler):
                 self.send_header("X-Repo-Commit", repo.commit)
                 self.send_header("X-Linked-Etag", f'"{sha}"')
                 self.send_header("X-Linked-Size", str(len(data)))
-                self.send_header("ETag", f'"{hashlib.sha1(data).hexdigest()}"')
+                self.send_header("ETag", f'"{repo.blob_id[file]}"')
                 self.send_header("Content-Length", "0")
                 self.end_headers()
                 return
@@ -222,7 +225,7 @@ class Handler(BaseHTTPRequestHandler):
             self.send_response(200)
         self.send_header("Content-Length", str(len(data) - start))
         self.send_header("Accept-Ranges", "bytes")
-        self.send_header("ETag", f'"{hashlib.sha256(data).hexdigest()}"' if lfs_redirected else f'"{git_blob_sha1(data)}"')
+        self.send_header("ETag", f'"{repo.sha256[file]}"' if lfs_redirected else f'"{repo.blob_id[file]}"')
         if not lfs_redirected:
             self.send_header("X-Repo-Commit", repo.commit)
         self.end_headers()

@@ -5,25 +5,24 @@ typealias SHA1Stream = DigestStream<SHA1Blocks>
 /// SHA-1's state and block function.
 struct SHA1Blocks: BlockFunction {
     private(set) var h: [UInt32] = [0x6745_2301, 0xefcd_ab89, 0x98ba_dcfe, 0x1032_5476, 0xc3d2_e1f0]
-    private var w = [UInt32](repeating: 0, count: 80)  // message schedule, reused
 
     mutating func compress(_ chunk: UnsafeRawBufferPointer) {
         @inline(__always) func rotl(_ x: UInt32, _ n: UInt32) -> UInt32 { (x << n) | (x >> (32 - n)) }
-        for t in 0..<16 {
-            w[t] = UInt32(chunk[4 * t]) << 24 | UInt32(chunk[4 * t + 1]) << 16 | UInt32(chunk[4 * t + 2]) << 8 | UInt32(chunk[4 * t + 3])
-        }
-        for t in 16..<80 { w[t] = rotl(w[t - 3] ^ w[t - 8] ^ w[t - 14] ^ w[t - 16], 1) }
         var (a, b, c, d, e) = (h[0], h[1], h[2], h[3], h[4])
-        for t in 0..<80 {
-            let f: UInt32, k: UInt32
-            switch t {
-            case 0..<20: (f, k) = ((b & c) | (~b & d), 0x5a82_7999)
-            case 20..<40: (f, k) = (b ^ c ^ d, 0x6ed9_eba1)
-            case 40..<60: (f, k) = ((b & c) | (b & d) | (c & d), 0x8f1b_bcdc)
-            default: (f, k) = (b ^ c ^ d, 0xca62_c1d6)
+        withUnsafeTemporaryAllocation(of: UInt32.self, capacity: 80) { w in
+            for t in 0..<16 { w[t] = UInt32(bigEndian: chunk.loadUnaligned(fromByteOffset: 4 * t, as: UInt32.self)) }
+            for t in 16..<80 { w[t] = rotl(w[t - 3] ^ w[t - 8] ^ w[t - 14] ^ w[t - 16], 1) }
+            for t in 0..<80 {
+                let f: UInt32, k: UInt32
+                switch t {
+                case 0..<20: (f, k) = ((b & c) | (~b & d), 0x5a82_7999)
+                case 20..<40: (f, k) = (b ^ c ^ d, 0x6ed9_eba1)
+                case 40..<60: (f, k) = ((b & c) | (b & d) | (c & d), 0x8f1b_bcdc)
+                default: (f, k) = (b ^ c ^ d, 0xca62_c1d6)
+                }
+                let temp = rotl(a, 5) &+ f &+ e &+ k &+ w[t]
+                (e, d, c, b, a) = (d, c, rotl(b, 30), a, temp)
             }
-            let temp = rotl(a, 5) &+ f &+ e &+ k &+ w[t]
-            (e, d, c, b, a) = (d, c, rotl(b, 30), a, temp)
         }
         h[0] &+= a; h[1] &+= b; h[2] &+= c; h[3] &+= d; h[4] &+= e
     }

@@ -193,6 +193,15 @@ final class HubPullCLITests: XCTestCase {
         XCTAssertEqual(storeContents(), [])
     }
 
+    /// A store that cannot be written (here a file where its `hf` directory goes): a clear error.
+    func testUnwritableStoreIsAClearError() throws {
+        try startHub()
+        try FileManager.default.createDirectory(atPath: work + "/home/models", withIntermediateDirectories: true)
+        try Data().write(to: URL(fileURLWithPath: work + "/home/models/hf"))
+        let r = try ift(["model", "pull", "hf:tiny/model"])
+        assertOneError(r, contains: ["home/models/hf", "cannot create the directory", "fix permissions in the model store"])
+    }
+
     /// Only the safetensors shards the index names, and only the model's files, are downloaded.
     func testShardIndexAndSkippedFiles() throws {
         let repo = work + "/sharded"
