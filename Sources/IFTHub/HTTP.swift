@@ -16,9 +16,11 @@ public enum HTTP {
         var body: (UnsafeRawBufferPointer) throws -> Void
         let progress: ((Int64, Int64) -> Void)?
         var error: Error?
-        /// The latest response's status and headers (names lowercased), for `fetch`.
+        /// The latest response's status and headers (names lowercased), for `fetch`, and the
+        /// headers of every response of the redirect chain (a later one's win).
         var status = 0
         var headers: [String: String] = [:]
+        var chainHeaders: [String: String] = [:]
         init(body: @escaping (UnsafeRawBufferPointer) throws -> Void, progress: ((Int64, Int64) -> Void)?) {
             self.body = body
             self.progress = progress
@@ -35,14 +37,17 @@ public enum HTTP {
             } else if let colon = text.firstIndex(of: ":") {
                 let name = text[..<colon].lowercased()
                 headers[name] = String(text[text.index(after: colon)...].drop { $0 == " " })
+                chainHeaders[name] = headers[name]
             }
         }
     }
 
-    /// The final response of a `fetch`: its status and headers (names lowercased).
+    /// The final response of a `fetch`: its status and headers (names lowercased), and the
+    /// headers of all the responses that led to it (redirects included; a later one's win).
     public struct Head: Sendable {
         public var status: Int
         public var headers: [String: String]
+        public var chainHeaders: [String: String] = [:]
     }
 
     /// A transfer that failed on the way (connection refused, cut, stalled, TLS): what libcurl said.
@@ -143,7 +148,9 @@ public enum HTTP {
                 },
                 context, status, error, errorLength)
         }
-        return (Head(status: transfer.status != 0 ? transfer.status : status, headers: transfer.headers), errorBody)
+        let head = Head(
+            status: transfer.status != 0 ? transfer.status : status, headers: transfer.headers, chainHeaders: transfer.chainHeaders)
+        return (head, errorBody)
     }
 
     /// Sends one request and returns the status and body (any status; transport failures and

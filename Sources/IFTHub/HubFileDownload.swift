@@ -48,6 +48,7 @@ struct HubFileDownload {
             checker.update(f.bytes)
         }
         var received = have
+        var linkedSHA256: String?
         if have < file.size {
             let url = client.fileURL(model, commit: commit, path: file.path)
             var headers = client.authorization
@@ -89,13 +90,20 @@ struct HubFileDownload {
             }
             if response.head.status == 416 { throw RangeRefused() }
             try client.check(response.head, errorBody: response.errorBody, model: model, what: "\(file.path) in \(model)")
+            // As huggingface_hub reads them: the commit served, and an LFS file's SHA-256 (the
+            // redirect's X-Linked-Etag), used when the file list gave none.
+            let chain = response.head.chainHeaders
+            if let served = chain["x-repo-commit"], served != commit {
+                throw HubError.badResponse(url: url, message: "served commit \(served), not the \(commit) asked for")
+            }
+            linkedSHA256 = chain["x-linked-etag"].map(Self.unquotedETag)
             bar?.finish()
             guard received == file.size else {
                 throw HubError.interrupted(
                     model: model, file: file.path, received: received, size: file.size, reason: "the server sent no more")
             }
         }
-        if let (kind, got, expected) = checker.mismatch(file) {
+        if let (kind, got, expected) = checker.mismatch(file, linkedSHA256: linkedSHA256) {
             unlink(partPath)
             throw HubError.checksumMismatch(model: model, file: file.path, kind: kind, got: got, expected: expected)
         }
@@ -109,10 +117,10 @@ struct HubFileDownload {
         private var blob: GitBlobHasher?
 
         init(_ file: HubFile) {
-            if file.sha256 != nil {
-                sha256 = SHA256Stream()
-            } else if file.gitBlobID != nil {
+            if file.gitBlobID != nil && file.sha256 == nil {
                 blob = GitBlobHasher(size: file.size)
+            } else {
+                sha256 = SHA256Stream()  // an LFS file, or one the list gave no checksum for
             }
         }
 
@@ -121,9 +129,11 @@ struct HubFileDownload {
             blob?.update(bytes)
         }
 
-        /// (what was checked, the digest, the hub's) when they differ.
-        func mismatch(_ file: HubFile) -> (String, String, String)? {
-            if let expected = file.sha256?.lowercased(), let got = sha256?.finalize(), got != expected {
+        /// (what was checked, the digest, the hub's) when they differ. `linkedSHA256` is the
+        /// hub's X-Linked-Etag, for a file the list gave no checksum for.
+        func mismatch(_ file: HubFile, linkedSHA256: String?) -> (String, String, String)? {
+            let listed = file.sha256 ?? (file.gitBlobID == nil ? linkedSHA256.flatMap { $0.utf8.count == 64 ? $0 : nil } : nil)
+            if let expected = listed?.lowercased(), let got = sha256?.finalize(), got != expected {
                 return ("SHA-256", got, expected)
             }
             if let expected = file.gitBlobID?.lowercased(), let got = blob?.finalize(), got != expected {
@@ -131,6 +141,13 @@ struct HubFileDownload {
             }
             return nil
         }
+    }
+
+    /// An ETag's value without its quotes and weak marker (`W/"abc"` → `abc`).
+    static func unquotedETag(_ value: String) -> String {
+        var v = Substring(value)
+        if v.hasPrefix("W/") { v = v.dropFirst(2) }
+        return String(v.filter { $0 != "\"" })
     }
 
     static func diskError(_ path: String, _ what: String) -> HubError {

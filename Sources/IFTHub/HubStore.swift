@@ -80,6 +80,11 @@ extension ModelStore {
         for name in FileSystem.list(partial) where !keep.contains(name) { unlink(partial + "/" + name) }
         guard rename(partial, final) == 0 else { throw HubFileDownload.diskError(final, "cannot rename \(partial) to it") }
         try writeReference(model, commit: revision.commit)
+        // Unfinished downloads of commits the revision no longer names would never be finished.
+        for entry in FileSystem.list(repo) where entry.hasSuffix(".partial") {
+            FileSystem.removeDirectory(repo + "/" + entry)
+            log("removed the unfinished download of commit \(entry.dropLast(".partial".count)) of \(model.repository)")
+        }
         return final
     }
 

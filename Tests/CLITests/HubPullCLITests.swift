@@ -142,6 +142,26 @@ final class HubPullCLITests: XCTestCase {
         XCTAssertFalse(storeContents().contains { $0.hasSuffix(".partial") || $0.hasSuffix(".part") }, "\(storeContents())")
     }
 
+    /// A download cut at one commit, then `main` moves on: the next pull takes the new commit and
+    /// removes the old unfinished one.
+    func testUnfinishedDownloadOfAnOldCommitIsRemoved() throws {
+        let repo = work + "/moving"
+        try FileManager.default.copyItem(atPath: tinyHF, toPath: repo)
+        try startHub(["--cut", "\(Self.weights)=1000"], repos: ["tiny/model": repo])
+        assertOneError(try ift(["model", "pull", "hf:tiny/model"]), contains: ["stopped at 1 kB"])
+        let old = try XCTUnwrap(storeContents().first { $0.hasSuffix(".partial") })
+        hub?.terminate()
+        hub?.waitUntilExit()
+        try Data(#"{"max_new_tokens": 8}"#.utf8).write(to: URL(fileURLWithPath: repo + "/generation_config.json"))
+        try startHub(repos: ["tiny/model": repo])
+        let r = try ift(["model", "pull", "hf:tiny/model"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stderr.contains("removed the unfinished download of commit \(old.dropLast(".partial".count))"), r.stderr)
+        XCTAssertFalse(storeContents().contains { $0.hasSuffix(".partial") }, "\(storeContents())")
+        let dir = r.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: dir + "/generation_config.json"))
+    }
+
     /// A corrupted file (the LFS weights, checked by SHA-256; config.json, checked by its git blob
     /// id): an error naming it, no model directory, no `.part` with the bad bytes; a rerun works.
     func testCorruptDownloadsAreRemoved() throws {
