@@ -16,12 +16,13 @@ It lays out files as the hub does (as huggingface_hub's file_download.py / hf_ap
 
 Usage:
   fake-hf-hub.py --repo ORG/NAME=DIR [--repo ...] [--token T] [--cut FILE=BYTES] [--corrupt FILE]
-                 [--log requests.jsonl] [--no-range]
+                 [--missing FILE] [--log requests.jsonl] [--no-range]
 
 Prints the port it listens on (127.0.0.1, a free port) as its first line, then serves until killed.
 --cut sends the first GET of FILE's bytes only up to BYTES (with the full Content-Length) and then
 drops the connection; --corrupt flips one byte of FILE the first time it is served; --token makes
-every request without "Authorization: Bearer T" a 401; --no-range ignores Range headers (200 with
+every request without "Authorization: Bearer T" a 401; --missing lists FILE but answers 404 for
+it (EntryNotFound); --no-range ignores Range headers (200 with
 the whole file). Every request is appended to --log as a JSON line (method, path, range,
 authorization).
 """
@@ -89,6 +90,7 @@ class Hub:
             path, count = spec.rsplit("=", 1)
             self.cut[path] = int(count)
         self.corrupt = set(args.corrupt)
+        self.missing = set(args.missing)
         self.ranges = not args.no_range
         self.log_path = args.log
         self.lock = threading.Lock()
@@ -180,7 +182,7 @@ class Handler(BaseHTTPRequestHandler):
             revision, file = parts[3], "/".join(parts[4:])
             if revision not in ("main", repo.commit):
                 return self.error(404, "RevisionNotFound", f"Invalid rev id: {revision}")
-            if file not in repo.files:
+            if file not in repo.files or file in hub.missing:
                 return self.error(404, "EntryNotFound", f"{file} does not exist on \"{revision}\"")
             data = repo.files[file]
             if Repo.is_lfs(file, data):
@@ -244,6 +246,7 @@ def main():
     parser.add_argument("--token", help="the token every request must carry")
     parser.add_argument("--cut", action="append", default=[], help="FILE=BYTES: cut FILE's first download")
     parser.add_argument("--corrupt", action="append", default=[], help="FILE: corrupt FILE's first download")
+    parser.add_argument("--missing", action="append", default=[], help="FILE: list it, but answer 404 for it")
     parser.add_argument("--no-range", action="store_true", help="ignore Range headers")
     parser.add_argument("--log", help="append each request as a JSON line here")
     args = parser.parse_args()

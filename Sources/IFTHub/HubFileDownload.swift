@@ -89,14 +89,19 @@ struct HubFileDownload {
                 throw e
             }
             if response.head.status == 416 { throw RangeRefused() }
-            try client.check(response.head, errorBody: response.errorBody, model: model, what: "\(file.path) in \(model)")
-            // As huggingface_hub reads them: the commit served, and an LFS file's SHA-256 (the
-            // redirect's X-Linked-Etag), used when the file list gave none.
-            let chain = response.head.chainHeaders
-            if let served = chain["x-repo-commit"], served != commit {
-                throw HubError.badResponse(url: url, message: "served commit \(served), not the \(commit) asked for")
+            do {
+                try client.check(response.head, errorBody: response.errorBody, model: model, what: "\(file.path) in \(model)")
+                // As huggingface_hub reads them: the commit served, and an LFS file's SHA-256 (the
+                // redirect's X-Linked-Etag), used when the file list gave none.
+                let chain = response.head.chainHeaders
+                if let served = chain["x-repo-commit"], served != commit {
+                    throw HubError.badResponse(url: url, message: "served commit \(served), not the \(commit) asked for")
+                }
+                linkedSHA256 = chain["x-linked-etag"].map(Self.unquotedETag)
+            } catch {
+                if have == 0 || received != have { unlink(partPath) }  // nothing, or bytes of the wrong answer
+                throw error
             }
-            linkedSHA256 = chain["x-linked-etag"].map(Self.unquotedETag)
             bar?.finish()
             guard received == file.size else {
                 throw HubError.interrupted(

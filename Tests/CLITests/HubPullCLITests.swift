@@ -142,6 +142,17 @@ final class HubPullCLITests: XCTestCase {
         XCTAssertFalse(storeContents().contains { $0.hasSuffix(".partial") || $0.hasSuffix(".part") }, "\(storeContents())")
     }
 
+    /// A server that ignores Range answers 200 with the whole file: the part is started over.
+    func testServerIgnoringRangeGetsTheWholeFileAgain() throws {
+        try startHub(["--cut", "\(Self.weights)=30000", "--no-range"])
+        assertOneError(try ift(["model", "pull", "hf:tiny/model"]), contains: ["stopped at 30 kB of 72 kB"])
+        let r = try ift(["model", "pull", "hf:tiny/model"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let dir = r.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        XCTAssertEqual(FileManager.default.contents(atPath: dir + "/model.safetensors"), FileManager.default.contents(atPath: tinyHF + "/model.safetensors"))
+        XCTAssertTrue(try requests().contains { ($0["path"] ?? "").hasPrefix("/cdn/") && $0["range"] == "bytes=30000-" })
+    }
+
     /// A download cut at one commit, then `main` moves on: the next pull takes the new commit and
     /// removes the old unfinished one.
     func testUnfinishedDownloadOfAnOldCommitIsRemoved() throws {
@@ -211,6 +222,12 @@ final class HubPullCLITests: XCTestCase {
         assertOneError(try ift(["model", "pull", "hf:old/binary"]), contains: ["no *.safetensors weights", "only pytorch_model.bin", "--model DIR"])
         XCTAssertFalse(FileManager.default.fileExists(atPath: work + "/home/models/hf/old/binary/refs"))
         XCTAssertEqual(storeContents(), [])
+        // A file the list names but the hub will not serve: no empty .part is left for it.
+        hub?.terminate()
+        hub?.waitUntilExit()
+        try startHub(["--missing", "tokenizer.json"])
+        assertOneError(try ift(["model", "pull", "hf:tiny/model"]), contains: ["tokenizer.json in hf:tiny/model not found", "HTTP 404"])
+        XCTAssertFalse(storeContents().contains { $0.hasSuffix(".part") || $0.count == 40 }, "\(storeContents())")
     }
 
     /// A store that cannot be written (here a file where its `hf` directory goes): a clear error.
