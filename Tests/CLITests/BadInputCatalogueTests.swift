@@ -126,6 +126,8 @@ final class BadInputCatalogueTests: XCTestCase {
         row("device memory exhausted", train(["--backend", "vulkan"]),
             ["out of device memory", "IFT_VULKAN_MEMORY_LIMIT allows 65536 bytes", "MiB in use", "smaller --batch-size", "--mode qlora"],
             env: ["IFT_VULKAN_MEMORY_LIMIT": "64K"])
+        row("Vulkan device lost", train(["--backend", "vulkan"]), ["the Vulkan device was lost", "VK_ERROR_DEVICE_LOST", "--backend cpu"],
+            env: ["IFT_VULKAN_INJECT_DEVICE_LOST": "1"])
         row("IFT_VULKAN_MEMORY_LIMIT not a size", train(["--backend", "vulkan"]), ["IFT_VULKAN_MEMORY_LIMIT must be a size", "512M"],
             env: ["IFT_VULKAN_MEMORY_LIMIT": "lots"])
         row("BLAS library missing", train(["--backend", "cpu"]), ["IFT_BLAS_LIBRARY=/nonexistent/libopenblas.so.0 could not be opened", "--backend cpu-ref"],
