@@ -37,7 +37,11 @@ public final class VulkanDevice {
             throw IFTError.deviceIndexOutOfRange(index: index, count: instance.physicalDevices.count)
         }
         self.instance = instance
-        let info = instance.devices[index]
+        var info = instance.devices[index]
+        // GPU-assisted validation in the layer Debian 12 ships (1.3.239) reports every pushed
+        // descriptor as uninitialized (KhronosGroup/Vulkan-ValidationLayers#5321): under it,
+        // descriptors go through descriptor sets instead.
+        if instance.validationFeatures.contains(.gpuAssisted) { info.pushDescriptors = false }
         let physical = instance.physicalDevices[index]
         let ifn = instance.fn
 
