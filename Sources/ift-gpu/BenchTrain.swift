@@ -17,13 +17,14 @@ struct BenchTrain: ParsableCommand {
             layers, d=576, FFN 1536, 9 heads / 3 KV heads, vocab 49152, tied embeddings) \
             or loads --model, and runs --steps optimizer steps (after --warmup untimed \
             ones) on random tokens, batch x seq per step, every target learned. Prints \
-            tokens/s, milliseconds per step and peak memory. `Tools/bench-train.sh` runs \
+            tokens/s, milliseconds per step, the activations' memory and peak memory. `Tools/bench-train.sh` runs \
             this beside PyTorch + peft on the same workload (`Tools/bench-train-torch.py`) \
             and prints the ratio.
 
             Examples:
               ift-gpu bench train --backend cpu --mode lora --batch 4 --seq 256 --steps 3
               ift-gpu bench train --mode qlora --layers 4 --steps 2
+              ift-gpu bench train --backend cpu --seq 1024 --checkpoint-activations
               ift-gpu bench train --backend vulkan --mode full --batch 8 --seq 512 --json
             """)
 
@@ -50,6 +51,9 @@ struct BenchTrain: ParsableCommand {
 
     @Option(help: "Override the number of layers of the random model (a quick run).")
     var layers: Int?
+
+    @Flag(name: .customLong("checkpoint-activations"), help: "Activation checkpointing: keep each layer's input only, recompute the rest in the backward pass.")
+    var checkpointActivations = false
 
     @Flag(help: "Print one JSON line.")
     var json = false
@@ -84,6 +88,7 @@ struct BenchTrain: ParsableCommand {
             model = try TrainableLlama(
                 config: c, weights: try LlamaWeights.random(c, on: backend), backend: backend, mode: m, lora: lora, maxPositions: seq + 1)
         }
+        model.checkpointActivations = checkpointActivations
         let c = model.config
         var rng = SeededGenerator(seed: 1)
         let n = batch * seq
@@ -126,13 +131,14 @@ struct BenchTrain: ParsableCommand {
         }
         if json {
             print(
-                "{\"framework\":\"ift-gpu\",\"backend\":\"\(backend.name)\",\"mode\":\"\(mode)\",\"batch\":\(batch),\"seq\":\(seq),\"layers\":\(c.layerCount),\"tokens_per_s\":\(ProgressBar.fixed(tps, 2)),\"step_ms\":\(ProgressBar.fixed(mean * 1000, 1)),\"peak_rss_mb\":\(ProgressBar.fixed(rss, 0)),\(device.map { "\"peak_device_mb\":\(ProgressBar.fixed($0, 0))," } ?? "")\"trainable_params\":\(model.trainableCount),\"base_weight_mb\":\(ProgressBar.fixed(Double(model.baseWeightBytes) / 1e6, 1)),\"first_loss\":\(ProgressBar.fixed(firstLoss, 6)),\"loss\":\(ProgressBar.fixed(lastLoss, 6))\(cpuFields)}")
+                "{\"framework\":\"ift-gpu\",\"backend\":\"\(backend.name)\",\"mode\":\"\(mode)\",\"batch\":\(batch),\"seq\":\(seq),\"layers\":\(c.layerCount),\"tokens_per_s\":\(ProgressBar.fixed(tps, 2)),\"step_ms\":\(ProgressBar.fixed(mean * 1000, 1)),\"peak_rss_mb\":\(ProgressBar.fixed(rss, 0)),\(device.map { "\"peak_device_mb\":\(ProgressBar.fixed($0, 0))," } ?? "")\"checkpoint_activations\":\(checkpointActivations),\"activation_mb\":\(ProgressBar.fixed(Double(model.activationBytes) / 1_048_576, 1)),\"trainable_params\":\(model.trainableCount),\"base_weight_mb\":\(ProgressBar.fixed(Double(model.baseWeightBytes) / 1e6, 1)),\"first_loss\":\(ProgressBar.fixed(firstLoss, 6)),\"loss\":\(ProgressBar.fixed(lastLoss, 6))\(cpuFields)}")
         } else {
             print("bench train: \(mode) on \(backend.name), \(c.layerCount) layers, batch \(batch) x \(seq) tokens, \(model.trainableCount) trainable parameters")
             if let cpu = backend as? CPUBackend {
                 print("  \(cpu.blas.features.summary); BLAS kernel \(cpu.blas.kernel ?? cpu.blas.path), \(CPUThreads.count) threads")
             }
             print("  \(ProgressBar.fixed(tps, 1)) tokens/s, \(ProgressBar.fixed(mean * 1000, 1)) ms per step (mean of \(steps) after \(warmup) warm-up)")
+            print("  activations: \(ProgressBar.bytes(Double(model.activationBytes)))\(checkpointActivations ? " (checkpointed: layer inputs + one layer)" : "")")
             print("  peak memory: process RSS \(ProgressBar.fixed(rss, 0)) MB\(device.map { ", device tensors \(ProgressBar.fixed($0, 0)) MB" } ?? ""); base weights \(ProgressBar.bytes(Double(model.baseWeightBytes))); loss \(ProgressBar.fixed(lastLoss, 4))")
         }
     }
