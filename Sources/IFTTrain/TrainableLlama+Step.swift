@@ -101,7 +101,7 @@ extension TrainableLlama {
                 // Checkpointing: layer l's activations again, from its kept input xs[l] (the last
                 // layer's are still in the shared buffers from the forward).
                 if a.checkpointing && l < c.layerCount - 1 {
-                    try layerForward(l, shape)
+                    try layerForward(l, shape, recomputing: true)
                 }
                 let layer = layers[l]
                 let x = v(a.xs[l], d), h1 = v(a.h1[l], d), q = v(a.q[l], qDim), k = v(a.k[l], kvDim), vv = v(a.v[l], kvDim)
@@ -150,8 +150,9 @@ extension TrainableLlama {
     }
 
     /// Layer `l`'s forward from its input `xs[l]` to `xs[l + 1]`, keeping what its backward reads
-    /// in the activations (run by the forward pass, and again by the backward with checkpointing).
-    func layerForward(_ l: Int, _ shape: LayerStepShape) throws {
+    /// in the activations (run by the forward pass, and again, `recomputing`, by the backward with
+    /// checkpointing).
+    func layerForward(_ l: Int, _ shape: LayerStepShape, recomputing: Bool = false) throws {
         guard let a = activations else { throw IFTError.invalidArgument("training step: activations not allocated") }
         let c = config, b = backend, layer = layers[l]
         let n = shape.tokens, positions = shape.positions, segments = shape.segments, attention = shape.attention, seed = shape.seed
@@ -183,6 +184,12 @@ extension TrainableLlama {
         try projectForward(h2, layer: l, .gate, into: gate, tokens: n, accumulate: false, seed: seed)
         try projectForward(h2, layer: l, .up, into: up, tokens: n, accumulate: false, seed: seed)
         try b.swiglu(gate: gate, up: up, into: act)
+        // Recomputing, the layer's output xs[l + 1] is kept already: the down projection's backward
+        // needs only its adapter's dropout(act) · Aᵀ.
+        if recomputing {
+            try adapterDown(act, layer: l, .down, tokens: n, seed: seed)
+            return
+        }
         let next = v(a.xs[l + 1], d)
         try b.copy(xm, into: next, rowCopy)
         try projectForward(act, layer: l, .down, into: next, tokens: n, accumulate: true, seed: seed)

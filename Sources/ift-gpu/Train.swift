@@ -143,7 +143,7 @@ struct Train: AsyncParsableCommand {
     @Option(help: "Start LoRA training from this adapter (PEFT directory or GGUF LoRA); its rank, alpha, targets and rsLoRA replace --rank, --alpha, --lora-targets and --rslora.")
     var adapter: String?
 
-    @Flag(name: .customLong("checkpoint-activations"), inversion: .prefixedNo, help: "Keep only each layer's input and recompute the rest in the backward pass: much less activation memory, about a third more time, the same gradients.")
+    @Flag(name: .customLong("checkpoint-activations"), inversion: .prefixedNo, help: "Keep only each layer's input and recompute the rest in the backward pass: much less activation memory for about one more forward pass of time, the same gradients.")
     var checkpointActivations = false
 
     @Option(help: "Seed for data order, adapter initialization and dropout.")
