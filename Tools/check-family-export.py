@@ -6,7 +6,8 @@ fixture's reference logits (transformers on the source model, micro-batch 0):
 
     IFT_EXPORT_KEEP=/tmp/famkeep swift test -c release -Xswiftc -enable-testing --skip-build \
         --disable-swift-testing --filter ExportFamilyTests/testMergedGGUFAndHuggingFaceExportsReloadToTheSameModel
-    python3 Tools/check-family-export.py /tmp/famkeep [qwen2 qwen3 llama3 mistral]
+    IFT_EXPORT_KEEP=/tmp/famkeep swift test ... --filter ExportFamilyTests/testPhi3PEFTAdapterAndMergedExportsAgree
+    python3 Tools/check-family-export.py /tmp/famkeep [qwen2 qwen3 llama3 mistral phi3]
 
 For each family:
   1. transformers on `<family>-cpu-ref-hf/` (the Hugging Face export): max |logit difference|
@@ -17,7 +18,10 @@ For each family:
   3. transformers' gguf_file loader on both GGUFs: the same logits. (That loader ignores YaRN and
      rope_freqs scaling and Qwen3's key_length, so it does not reproduce the reference on qwen2,
      llama3 and qwen3 for either file; what is checked is that ours reads as llama.cpp's does.)
-Then `spm-tokenizer.json` (the tokenizer.json exported from llama.cpp's Llama 2 SentencePiece
+Then `phi3-peft/` (the PEFT export of a LoRA trained on Phi-3's fused qkv_proj / gate_up_proj, kept
+by ExportFamilyTests/testPhi3PEFTAdapterAndMergedExportsAgree with `phi3-peft-logits.safetensors`,
+ift-gpu's logits with that adapter merged): `peft` loads it onto the fixture's base model and its
+logits must match ours within 1e-4. Then `spm-tokenizer.json` (the tokenizer.json exported from llama.cpp's Llama 2 SentencePiece
 vocabulary, kept by testSentencePieceTokenizersRoundTripOrAreRefused) through the `tokenizers`
 library: llama.cpp's test vectors for that vocabulary (ggml-vocab-llama-spm.gguf.inp/.out).
 """
@@ -99,6 +103,19 @@ def main(keep, families):
             print(f"{fam:8s}      (transformers on either GGUF vs the reference: {(mine - ref).abs().max().item():.3g})")
         except Exception as e:
             print(f"{fam:8s} gguf transformers cannot load the GGUFs: {type(e).__name__}: {str(e)[:120]}")
+    peft_dir = os.path.join(keep, "phi3-peft")
+    if os.path.isdir(peft_dir):
+        from peft import PeftModel
+
+        fixture = os.path.join(ROOT, "phi3")
+        batch = json.load(open(os.path.join(fixture, "batches.json")))["micro_batches"][0]
+        base = AutoModelForCausalLM.from_pretrained(fixture, torch_dtype=torch.float32, attn_implementation="eager")
+        model = PeftModel.from_pretrained(base, peft_dir).eval()
+        ours = load_file(os.path.join(keep, "phi3-peft-logits.safetensors"))["logits"].float()
+        theirs = logits(model, batch).reshape(ours.shape)
+        d = (theirs - ours).abs().max().item()
+        failures += 0 if d < 1e-4 else 1
+        print(f"phi3     peft on the exported adapter (qkv_proj, gate_up_proj): max |logits - ift-gpu merged| {d:.3g} {'ok' if d < 1e-4 else 'FAIL'}")
     spm = os.path.join(keep, "spm-tokenizer.json")
     if os.path.exists(spm):
         from tokenizers import Tokenizer
@@ -120,4 +137,4 @@ if __name__ == "__main__":
     if len(sys.argv) < 2:
         print(__doc__)
         sys.exit(2)
-    sys.exit(main(sys.argv[1], sys.argv[2:] or ["qwen2", "qwen3", "llama3", "mistral"]))
+    sys.exit(main(sys.argv[1], sys.argv[2:] or ["qwen2", "qwen3", "llama3", "mistral", "phi3"]))

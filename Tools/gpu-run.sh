@@ -6,8 +6,9 @@
 # libopengl0 libgl1 libglx0 libgles2`; without glvnd the NVIDIA ICD returns no vkCreateInstance).
 # The machine has OpenBLAS already. It installs nothing else, checks the Vulkan training step against the
 # cpu backend on a small model, times `bench train` on Vulkan for LoRA, QLoRA and full fine-tuning,
-# and runs PyTorch + peft on the same workload in the same call. Results go to $OUT (or ./gpu-out).
-# Test it on lavapipe first: BATCH=1 SEQ=32 LAYERS=2 TORCH=0 Tools/gpu-run.sh
+# runs PyTorch + peft on the same workload in the same call, and measures a QLoRA step on the
+# Llama-3.1-8B shape at batch 1 x 2048 (peak device memory). Results go to $OUT (or ./gpu-out).
+# Test it on lavapipe first: BATCH=1 SEQ=32 LAYERS=2 TORCH=0 QLORA8B=0 Tools/gpu-run.sh
 set -uo pipefail
 cd "$(dirname "$0")/.."
 OUT=${OUT:-gpu-out}
@@ -47,6 +48,11 @@ if [ "$TORCH" = 1 ]; then
             timeout 90 python3 Tools/bench-train-torch.py --device cuda --mode $mode --dtype $dt --batch "$BATCH" --seq "$SEQ" --layers "$LAYERS" --steps 5 --warmup 2 2>&1 | tail -1 | tee -a "$OUT/torch.jsonl"
         done
     done
+fi
+if [ "${QLORA8B:-1}" = 1 ]; then
+    log "QLoRA memory: Llama-3.1-8B shape (random NF4 base), batch 1 x 2048, 1 step; target: device peak within 10 GiB"
+    # QLORA8B_FLAGS adds options (e.g. --checkpoint-activations where the build has it).
+    timeout 300 $B bench train --backend vulkan --shape llama-3.1-8b --mode qlora --batch 1 --seq 2048 --steps 1 --warmup 0 ${QLORA8B_FLAGS:-} --json 2>&1 | tail -2 | tee -a "$OUT/qlora-8b.jsonl"
 fi
 log "matmul kernels on vulkan"
 timeout 60 $B bench kernels --kernels matmul --backends vulkan --repeat 3 2>&1 | tail -12 | tee "$OUT/kernels.txt"

@@ -38,6 +38,13 @@ The families (chosen so that each differs from plain Llama in what the engine mu
            32 != hidden), tied; GGUF arch `qwen3`
   mistral  MistralForCausalLM: sliding_window 4096 (longer than the context, so no effect);
            GGUF arch `llama` as llama.cpp writes Mistral
+  phi3     Phi3ForCausalLM: fused `qkv_proj` (Q, K, V rows) and `gate_up_proj` (gate, up rows);
+           RoPE `longrope` (short/long factors, original context 16 of 64, so the short factors and
+           the attention factor sqrt(1 + ln 4 / ln 16) apply); sliding_window 48 (no effect within
+           16 positions); untied; GGUF arch `phi3` as llama.cpp's Phi3MiniModel writes it
+           (`attn_qkv`, `ffn_up` holding gate and up, `rope_factors_long/short.weight`,
+           `phi3.rope.scaling.attn_factor` / `original_context_length`, no Q/K permutation); LoRA
+           on PEFT's phi3 modules qkv_proj, o_proj, gate_up_proj, down_proj
 
 Usage: pip install /opt/wheels/torch-*.whl transformers peft safetensors tokenizers gguf
        python3 Tools/make-family-fixtures.py [out_dir]
@@ -118,7 +125,22 @@ def family_configs(vocab):
     c.update({"architectures": ["MistralForCausalLM"], "model_type": "mistral", "head_dim": HIDDEN // HEADS,
               "tie_word_embeddings": False, "sliding_window": 4096, "rope_theta": 10000.0})
     out["mistral"] = (c, transformers.MistralConfig)
+    c = base_config(vocab)
+    g = torch.Generator().manual_seed(3)
+    half = HIDDEN // HEADS // 2
+    c.update({"architectures": ["Phi3ForCausalLM"], "model_type": "phi3", "tie_word_embeddings": False,
+              "resid_pdrop": 0.0, "embd_pdrop": 0.0, "sliding_window": 48, "original_max_position_embeddings": 16,
+              "rope_theta": 10000.0,
+              "rope_scaling": {"type": "longrope", "rope_type": "longrope",
+                               "short_factor": [round(1 + 2 * float(x), 4) for x in torch.rand(half, generator=g)],
+                               "long_factor": [round(2 + 6 * float(x), 4) for x in torch.rand(half, generator=g)]}})
+    out["phi3"] = (c, transformers.Phi3Config)
     return out
+
+
+def lora_targets(family):
+    """PEFT's module names for the family (Phi-3 fuses q/k/v and gate/up)."""
+    return ["qkv_proj", "o_proj", "gate_up_proj", "down_proj"] if family == "phi3" else TARGETS
 
 
 def build(config_dict, cls):
@@ -222,11 +244,13 @@ GGUF_NAMES = {
     "self_attn.q_proj.bias": "attn_q.bias", "self_attn.k_proj.bias": "attn_k.bias", "self_attn.v_proj.bias": "attn_v.bias",
     "self_attn.q_norm.weight": "attn_q_norm.weight", "self_attn.k_norm.weight": "attn_k_norm.weight",
     "mlp.gate_proj.weight": "ffn_gate.weight", "mlp.up_proj.weight": "ffn_up.weight", "mlp.down_proj.weight": "ffn_down.weight",
+    # phi3 (gguf-py tensor_mapping: qkv_proj -> attn_qkv, gate_up_proj -> ffn_up)
+    "self_attn.qkv_proj.weight": "attn_qkv.weight", "mlp.gate_up_proj.weight": "ffn_up.weight",
 }
 
 
 def write_gguf(path, family, cfg, state, tok):
-    arch = {"llama3": "llama", "mistral": "llama", "qwen2": "qwen2", "qwen3": "qwen3"}[family]
+    arch = {"llama3": "llama", "mistral": "llama", "qwen2": "qwen2", "qwen3": "qwen3", "phi3": "phi3"}[family]
     head_dim = cfg.get("head_dim") or HIDDEN // HEADS
     w = gguf.GGUFWriter(path, arch)
     w.add_name("tiny-" + family)
@@ -245,7 +269,15 @@ def write_gguf(path, family, cfg, state, tok):
     w.add_vocab_size(cfg["vocab_size"])
     w.add_file_type(gguf.LlamaFileType.ALL_F32)
     rope = cfg.get("rope_scaling") or {}
-    if rope.get("type") == "yarn":  # Qwen2Model.set_gguf_parameters
+    if family == "phi3":  # Phi3MiniModel.set_gguf_parameters / generate_extra_tensors
+        orig = cfg["original_max_position_embeddings"]
+        w.add_rope_scaling_orig_ctx_len(orig)
+        w.add_sliding_window(cfg.get("sliding_window") or 0)
+        scale = cfg["max_position_embeddings"] / orig
+        w.add_rope_scaling_attn_factors(math.sqrt(1 + math.log(scale) / math.log(orig)) if scale > 1.0 else 1.0)
+        w.add_tensor("rope_factors_long.weight", np.array(rope["long_factor"], dtype=np.float32))
+        w.add_tensor("rope_factors_short.weight", np.array(rope["short_factor"], dtype=np.float32))
+    elif rope.get("type") == "yarn":  # Qwen2Model.set_gguf_parameters
         w.add_rope_scaling_type(gguf.RopeScalingType.YARN)
         w.add_rope_scaling_factor(rope["factor"])
         w.add_rope_scaling_orig_ctx_len(rope["original_max_position_embeddings"])
@@ -377,7 +409,7 @@ def main():
         base = build(cfg_dict, cls)
         base.load_state_dict(model.state_dict())
         torch.manual_seed(10)
-        lm = get_peft_model(base, LoraConfig(r=RANK, lora_alpha=ALPHA, lora_dropout=0.0, target_modules=TARGETS, bias="none"))
+        lm = get_peft_model(base, LoraConfig(r=RANK, lora_alpha=ALPHA, lora_dropout=0.0, target_modules=lora_targets(family), bias="none"))
         g = torch.Generator().manual_seed(110)
         lnamed = []
         with torch.no_grad():

@@ -10,7 +10,8 @@
 #     take turns: at a random moment, inside a checkpoint write (IFT_TEST_CHECKPOINT_PAUSE_MS
 #     holds the save between its files; the kill comes once checkpoint.tmp-* exists), and between
 #     the save's two renames (IFT_TEST_CHECKPOINT_RENAME_PAUSE_MS; the kill comes once
-#     checkpoint.old exists). After every kill the checkpoint is checked readable (state.json
+#     checkpoint.old exists — the fallback for file systems without an atomic name exchange,
+#     forced with IFT_TEST_NO_RENAME_EXCHANGE=1; on Linux a save swaps the names in one step). After every kill the checkpoint is checked readable (state.json
 #     parses, both safetensors files are complete); at the end the weights, the AdamW moments,
 #     state.json, best/, the adapter and metrics.jsonl (every field but the timings) must equal the
 #     reference's byte for byte;
@@ -127,7 +128,7 @@ soak_kills() {
         local mode=$((kills % 4)) envs=()
         case $mode in
             2) envs=(IFT_TEST_CHECKPOINT_PAUSE_MS=40) ;;
-            3) envs=(IFT_TEST_CHECKPOINT_RENAME_PAUSE_MS=40) ;;
+            3) envs=(IFT_TEST_CHECKPOINT_RENAME_PAUSE_MS=40 IFT_TEST_NO_RENAME_EXCHANGE=1) ;;
         esac
         earlier=$(compgen -G "$out/checkpoint.tmp-*" || true)
         # shellcheck disable=SC2046

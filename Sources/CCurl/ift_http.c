@@ -51,9 +51,16 @@ static void load(void) {
 typedef struct {
     ift_http_body_fn body;
     ift_http_progress_fn progress;
+    ift_http_header_fn header;
     void *context;
     int stopped;
 } transfer;
+
+static size_t on_header(char *data, size_t size, size_t count, void *user) {
+    transfer *t = user;
+    t->header(t->context, data, size * count);
+    return size * count;
+}
 
 static size_t on_write(char *data, size_t size, size_t count, void *user) {
     transfer *t = user;
@@ -113,6 +120,10 @@ static int perform(const char *url, const char *method, const char *const *heade
         api.easy_setopt(curl, CURLOPT_XFERINFODATA, t);
         api.easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);
     }
+    if (t->header) {
+        api.easy_setopt(curl, CURLOPT_HEADERFUNCTION, on_header);
+        api.easy_setopt(curl, CURLOPT_HEADERDATA, t);
+    }
     if (list) api.easy_setopt(curl, CURLOPT_HTTPHEADER, list);
     if (strcmp(method, "POST") == 0) {
         api.easy_setopt(curl, CURLOPT_POST, 1L);
@@ -136,7 +147,7 @@ static int perform(const char *url, const char *method, const char *const *heade
 
 int ift_http_get(const char *url, long connect_timeout_seconds, long stall_seconds, ift_http_body_fn body,
                  ift_http_progress_fn progress, void *context, long *status, char *error, size_t error_length) {
-    transfer t = {body, progress, context, 0};
+    transfer t = {body, progress, NULL, context, 0};
     return perform(url, "GET", NULL, 0, NULL, 0, connect_timeout_seconds, 0, stall_seconds, 1, &t, status, error,
                    error_length);
 }
@@ -145,7 +156,15 @@ int ift_http_request(const char *url, const char *method, const char *const *hea
                      const void *request_body, size_t request_length, long connect_timeout_seconds,
                      long total_timeout_seconds, ift_http_body_fn body, void *context, long *status, char *error,
                      size_t error_length) {
-    transfer t = {body, NULL, context, 0};
+    transfer t = {body, NULL, NULL, context, 0};
     return perform(url, method, headers, header_count, request_body, request_length, connect_timeout_seconds,
                    total_timeout_seconds, 0, 0, &t, status, error, error_length);
+}
+
+int ift_http_fetch(const char *url, const char *const *headers, int header_count, long connect_timeout_seconds,
+                   long stall_seconds, ift_http_header_fn header, ift_http_body_fn body, ift_http_progress_fn progress,
+                   void *context, long *status, char *error, size_t error_length) {
+    transfer t = {body, progress, header, context, 0};
+    return perform(url, "GET", headers, header_count, NULL, 0, connect_timeout_seconds, 0, stall_seconds, 0, &t, status,
+                   error, error_length);
 }

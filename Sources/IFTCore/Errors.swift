@@ -23,6 +23,9 @@ public enum IFTError: Error, CustomStringConvertible, Equatable {
     case validation([String])
     /// The cpu backend's BLAS library could not be loaded; the string says what to install.
     case blasUnavailable(String)
+    /// The Vulkan device was lost (a GPU hang or reset, a driver timeout, a removed device): the
+    /// string says during which call. Nothing more can run on it in this process.
+    case deviceLost(String)
 
     public var description: String {
         switch self {
@@ -40,8 +43,12 @@ public enum IFTError: Error, CustomStringConvertible, Equatable {
         case .outOfDeviceMemory(let s): return "out of device memory: \(s)"
         case .file(let p, let loc, let m): return "\(p):\(loc): \(m)"
         case .validation(let msgs):
-            return "Vulkan validation reported \(msgs.count) error(s):\n" + msgs.joined(separator: "\n")
+            return "Vulkan validation reported \(msgs.count) message(s):\n" + msgs.joined(separator: "\n")
         case .blasUnavailable(let s): return "BLAS unavailable: \(s)"
+        case .deviceLost(let s):
+            return "the Vulkan device was lost: \(s). The GPU hung or was reset, or its driver timed out, and "
+                + "nothing more can run on it in this process. Run the command again (on a desktop GPU a long "
+                + "kernel can trip the driver's watchdog: try a smaller --batch), or use --backend cpu"
         }
     }
 }

@@ -14,6 +14,12 @@ public enum FileSystem {
         return stat(path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR
     }
 
+    /// The size in bytes of a regular file; nil when there is none at `path`.
+    public static func fileSize(_ path: String) -> Int? {
+        var st = stat()
+        return stat(path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFREG ? Int(st.st_size) : nil
+    }
+
     /// `mkdir -p`.
     public static func makeDirectories(_ path: String) throws {
         var current = path.hasPrefix("/") ? "" : "."
@@ -92,11 +98,19 @@ public enum FileSystem {
         return String(decoding: bytes, as: UTF8.self)
     }
 
-    /// Replaces directory `path` by `temp` (already complete): the old one is moved aside first and
-    /// removed after, so `path` is always either the old or the new checkpoint.
+    /// Replaces directory `path` by `temp` (already complete). Where the kernel and file system
+    /// can swap two names in one step (Linux `renameat2(RENAME_EXCHANGE)`), `path` always names a
+    /// complete directory, the old or the new. Elsewhere the old one is moved aside first and removed
+    /// after, and a crash between the two renames leaves it as `<path>.old` (`Checkpoint.recover`
+    /// moves it back).
     public static func replaceDirectory(_ path: String, with temp: String) throws {
         let old = path + ".old"
         if exists(old) { removeDirectory(old) }
+        if exists(path), exchange(temp, path) {
+            TestHooks.pause("IFT_TEST_CHECKPOINT_RENAME_PAUSE_MS")  // the new directory is in place, the old one at `temp`
+            removeDirectory(temp)
+            return
+        }
         if exists(path) {
             guard rename(path, old) == 0 else {
                 throw IFTError.file(path: path, location: "rename", message: "cannot move the previous checkpoint aside: \(String(cString: strerror(errno)))")
@@ -110,4 +124,23 @@ public enum FileSystem {
         }
         if exists(old) { removeDirectory(old) }
     }
+
+    /// Swaps the names `a` and `b` atomically; false where that is not possible (no `renameat2`, a
+    /// file system without RENAME_EXCHANGE, or `IFT_TEST_NO_RENAME_EXCHANGE=1` to test the fallback).
+    public static func exchange(_ a: String, _ b: String) -> Bool {
+        guard let renameat2 = renameat2Function, getenv("IFT_TEST_NO_RENAME_EXCHANGE") == nil else { return false }
+        let renameExchange: UInt32 = 2  // RENAME_EXCHANGE, <linux/fs.h>
+        return renameat2(AT_FDCWD, a, AT_FDCWD, b, renameExchange) == 0
+    }
+
+    private typealias Renameat2 = @convention(c) (Int32, UnsafePointer<CChar>, Int32, UnsafePointer<CChar>, UInt32) -> Int32
+    /// glibc's `renameat2` (2.28+), looked up at run time: Swift's Glibc module does not declare it.
+    private static let renameat2Function: Renameat2? = {
+        #if os(Linux)
+        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "renameat2") else { return nil }
+        return unsafeBitCast(symbol, to: Renameat2.self)
+        #else
+        return nil
+        #endif
+    }()
 }

@@ -65,6 +65,14 @@ extension RopeTable {
         /// llama.cpp's `rope_freqs` tensor (how its converter stores Llama 3's scaling): inverse
         /// frequency `i` divided by `factors[i]`.
         case frequencyFactors([Double])
+        /// LongRoPE (Phi-3): inverse frequency `i` divided by `factors[i]` (the short factors, used
+        /// up to the original context), cos and sin multiplied by `attentionFactor`.
+        case longrope(factors: [Double], attentionFactor: Double)
+
+        /// LongRoPE's default attention factor `sqrt(1 + ln(factor) / ln(original))` (1 for factor <= 1).
+        public static func longropeAttentionFactor(_ factor: Double, originalMaxPositions original: Double) -> Double {
+            factor <= 1 ? 1 : (1 + log(factor) / log(original)).squareRoot()
+        }
 
         /// YaRN's default attention factor `0.1 * mscale * ln(factor) + 1` (1 for factor <= 1).
         public static func yarnMscale(_ factor: Double, _ mscale: Double = 1) -> Double {
@@ -112,6 +120,9 @@ extension RopeTable {
         case .frequencyFactors(let factors):
             precondition(factors.count == base.count, "RopeTable: \(factors.count) frequency factors for \(base.count) frequencies")
             return (zip(base, factors).map { $0 / $1 }, 1)
+        case .longrope(let factors, let attentionFactor):
+            precondition(factors.count == base.count, "RopeTable: \(factors.count) LongRoPE factors for \(base.count) frequencies")
+            return (zip(base, factors).map { $0 / $1 }, attentionFactor)
         }
     }
 

@@ -13,13 +13,48 @@ public enum HTTP {
 
     /// What one transfer's C callbacks reach through their context pointer.
     private final class Transfer {
-        let body: (UnsafeRawBufferPointer) throws -> Void
+        var body: (UnsafeRawBufferPointer) throws -> Void
         let progress: ((Int64, Int64) -> Void)?
         var error: Error?
+        /// The latest response's status and headers (names lowercased), for `fetch`, and the
+        /// headers of every response of the redirect chain (a later one's win).
+        var status = 0
+        var headers: [String: String] = [:]
+        var chainHeaders: [String: String] = [:]
         init(body: @escaping (UnsafeRawBufferPointer) throws -> Void, progress: ((Int64, Int64) -> Void)?) {
             self.body = body
             self.progress = progress
         }
+
+        /// One header line: a status line starts a new response (a redirect's headers are dropped).
+        func header(_ line: String) {
+            var text = Substring(line)
+            while let last = text.last, last == "\r\n" || last == "\n" || last == "\r" { text = text.dropLast() }
+            if text.hasPrefix("HTTP/") {
+                let fields = text.split(separator: " ")
+                status = fields.count > 1 ? Int(fields[1]) ?? 0 : 0
+                headers = [:]
+            } else if let colon = text.firstIndex(of: ":") {
+                let name = text[..<colon].lowercased()
+                headers[name] = String(text[text.index(after: colon)...].drop { $0 == " " })
+                chainHeaders[name] = headers[name]
+            }
+        }
+    }
+
+    /// The final response of a `fetch`: its status and headers (names lowercased), and the
+    /// headers of all the responses that led to it (redirects included; a later one's win).
+    public struct Head: Sendable {
+        public var status: Int
+        public var headers: [String: String]
+        public var chainHeaders: [String: String] = [:]
+    }
+
+    /// A transfer that failed on the way (connection refused, cut, stalled, TLS): what libcurl said.
+    public struct TransferError: Error, CustomStringConvertible {
+        public var url: String
+        public var reason: String
+        public var description: String { "GET \(url) failed: \(reason)" }
     }
 
     private static let onBody: ift_http_body_fn = { context, bytes, count in
@@ -31,6 +66,32 @@ public enum HTTP {
             t.error = error
             return 1
         }
+    }
+
+    private static let errorLength = 1024
+
+    /// Runs one libcurl call with `transfer` as its callbacks' context and `headers` as C strings;
+    /// rethrows what a callback threw, or `failure(libcurl's message)` when the call failed.
+    /// Returns the HTTP status.
+    private static func perform(
+        _ transfer: Transfer, headers: [String] = [], failure: (String) -> Error,
+        _ call: (UnsafeMutableRawPointer, UnsafePointer<UnsafePointer<CChar>?>?, Int32, UnsafeMutablePointer<Int>,
+            UnsafeMutablePointer<CChar>) -> Int32
+    ) throws -> Int {
+        let context = Unmanaged.passRetained(transfer)
+        defer { context.release() }
+        var status = 0
+        var error = [CChar](repeating: 0, count: errorLength)
+        let cHeaders = headers.map { strdup($0) }
+        defer { cHeaders.forEach { free($0) } }
+        let result = cHeaders.map { UnsafePointer($0) }.withUnsafeBufferPointer { h in
+            error.withUnsafeMutableBufferPointer { e in
+                call(context.toOpaque(), h.baseAddress, Int32(h.count), &status, e.baseAddress!)
+            }
+        }
+        if let e = transfer.error { throw e }
+        guard result == 0 else { throw failure(message(error)) }
+        return status
     }
 
     private static func message(_ buffer: [CChar]) -> String {
@@ -45,18 +106,51 @@ public enum HTTP {
         progress: ((Int64, Int64) -> Void)? = nil
     ) throws {
         let transfer = Transfer(body: body, progress: progress)
-        let context = Unmanaged.passRetained(transfer)
-        defer { context.release() }
-        var status = 0
-        var error = [CChar](repeating: 0, count: 1024)
-        let result = ift_http_get(
-            url, 30, stallSeconds, onBody,
-            { context, total, received in
-                Unmanaged<Transfer>.fromOpaque(context!).takeUnretainedValue().progress?(total, received)
-            },
-            context.toOpaque(), &status, &error, error.count)
-        if let e = transfer.error { throw e }
-        guard result == 0 else { throw IFTError.invalidArgument("GET \(url) failed: \(message(error))") }
+        _ = try perform(transfer, failure: { IFTError.invalidArgument("GET \(url) failed: \($0)") }) { context, _, _, status, error in
+            ift_http_get(
+                url, 30, stallSeconds, onBody,
+                { context, total, received in
+                    Unmanaged<Transfer>.fromOpaque(context!).takeUnretainedValue().progress?(total, received)
+                },
+                context, status, error, errorLength)
+        }
+    }
+
+    /// GETs `url` with extra `headers` ("Name: value"), following redirects. `body` gets the bytes of
+    /// a response with status < 400 only, and is called after the status is known (`Head` so far is
+    /// passed to it); an error response's body (up to 64 KiB) goes to `errorBody`. Throws
+    /// `TransferError` when the transfer fails on the way, and what `body` throws.
+    public static func fetch(
+        _ url: String, headers: [String] = [], stallSeconds: Int,
+        body: @escaping (Head, UnsafeRawBufferPointer) throws -> Void,
+        progress: ((Int64, Int64) -> Void)? = nil
+    ) throws -> (head: Head, errorBody: [UInt8]) {
+        var errorBody: [UInt8] = []
+        let transfer = Transfer(body: { _ in }, progress: progress)
+        transfer.body = { [unowned transfer] bytes in
+            let head = Head(status: transfer.status, headers: transfer.headers)
+            if head.status >= 400 {
+                errorBody.append(contentsOf: bytes.prefix(max(0, 65536 - errorBody.count)))
+            } else {
+                try body(head, bytes)
+            }
+        }
+        let status = try perform(transfer, headers: headers, failure: { TransferError(url: url, reason: $0) }) {
+            context, headers, count, status, error in
+            ift_http_fetch(
+                url, headers, count, 30, stallSeconds,
+                { context, line, count in
+                    let t = Unmanaged<Transfer>.fromOpaque(context!).takeUnretainedValue()
+                    t.header(String(decoding: UnsafeRawBufferPointer(start: line, count: count), as: UTF8.self))
+                }, onBody,
+                { context, total, received in
+                    Unmanaged<Transfer>.fromOpaque(context!).takeUnretainedValue().progress?(total, received)
+                },
+                context, status, error, errorLength)
+        }
+        let head = Head(
+            status: transfer.status != 0 ? transfer.status : status, headers: transfer.headers, chainHeaders: transfer.chainHeaders)
+        return (head, errorBody)
     }
 
     /// Sends one request and returns the status and body (any status; transport failures and
@@ -72,21 +166,14 @@ public enum HTTP {
             }
             received.append(contentsOf: bytes)
         }, progress: nil)
-        let context = Unmanaged.passRetained(transfer)
-        defer { context.release() }
-        var status = 0
-        var error = [CChar](repeating: 0, count: 1024)
-        let cHeaders = headers.map { strdup($0) }
-        defer { cHeaders.forEach { free($0) } }
-        let result = cHeaders.map { UnsafePointer($0) }.withUnsafeBufferPointer { h in
+        let status = try perform(transfer, headers: headers, failure: { IFTError.invalidArgument("\(method) \(url) failed: \($0)") }) {
+            context, headers, count, status, error in
             body.withUnsafeBytes { b in
                 ift_http_request(
-                    url, method, h.baseAddress, Int32(h.count), b.baseAddress, b.count, 10, timeoutSeconds, onBody,
-                    context.toOpaque(), &status, &error, error.count)
+                    url, method, headers, count, b.baseAddress, b.count, 10, timeoutSeconds, onBody, context, status, error,
+                    errorLength)
             }
         }
-        if let e = transfer.error { throw e }
-        guard result == 0 else { throw IFTError.invalidArgument("\(method) \(url) failed: \(message(error))") }
         return Response(status: status, body: received)
     }
 }

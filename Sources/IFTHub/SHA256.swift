@@ -2,13 +2,65 @@
 /// package imports all of Foundation on Linux, which would make the static binary ~45 MB larger
 /// (too big to carry to the GPU machine); the model store only needs to check downloads.
 /// Tested against known digests in `Tests/IFTHubTests`.
-struct SHA256Stream {
-    private var h: [UInt32] = [
+typealias SHA256Stream = DigestStream<SHA256Blocks>
+
+/// A hash over 64-byte blocks with Merkle–Damgård padding and a big-endian bit length: SHA-256 and
+/// SHA-1 differ only in their state and block function (`compress`).
+protocol BlockFunction {
+    init()
+    /// The chaining state, output big-endian as the digest.
+    var h: [UInt32] { get }
+    mutating func compress(_ chunk: UnsafeRawBufferPointer)
+}
+
+/// An incremental digest: `update` with bytes as they come, `finalize` for lowercase hex.
+struct DigestStream<Blocks: BlockFunction> {
+    private var blocks = Blocks()
+    private var block = [UInt8]()
+    private var length: UInt64 = 0
+
+    mutating func update(_ bytes: UnsafeRawBufferPointer) {
+        length &+= UInt64(bytes.count)
+        var i = 0
+        if !block.isEmpty {
+            while i < bytes.count && block.count < 64 {
+                block.append(bytes[i])
+                i += 1
+            }
+            if block.count == 64 {
+                block.withUnsafeBytes { blocks.compress($0) }
+                block.removeAll(keepingCapacity: true)
+            }
+        }
+        while bytes.count - i >= 64 {
+            blocks.compress(UnsafeRawBufferPointer(rebasing: bytes[i..<(i + 64)]))
+            i += 64
+        }
+        block.append(contentsOf: bytes[i...])
+    }
+
+    mutating func update(_ bytes: [UInt8]) { bytes.withUnsafeBytes { update($0) } }
+
+    /// The digest as lowercase hex digits.
+    func finalize() -> String {
+        var copy = self
+        let bits = length &* 8
+        var pad: [UInt8] = [0x80]
+        while (block.count + pad.count) % 64 != 56 { pad.append(0) }
+        for i in (0..<8).reversed() { pad.append(UInt8(truncatingIfNeeded: bits >> (8 * UInt64(i)))) }
+        pad.withUnsafeBytes { copy.update($0) }
+        return copy.blocks.h.map { word in
+            let s = String(word, radix: 16)
+            return String(repeating: "0", count: 8 - s.count) + s
+        }.joined()
+    }
+}
+
+/// SHA-256's state and block function.
+struct SHA256Blocks: BlockFunction {
+    private(set) var h: [UInt32] = [
         0x6a09_e667, 0xbb67_ae85, 0x3c6e_f372, 0xa54f_f53a, 0x510e_527f, 0x9b05_688c, 0x1f83_d9ab, 0x5be0_cd19,
     ]
-    private var block = [UInt8]()
-    private var w = [UInt32](repeating: 0, count: 64)  // message schedule, reused
-    private var length: UInt64 = 0
 
     private static let k: [UInt32] = [
         0x428a_2f98, 0x7137_4491, 0xb5c0_fbcf, 0xe9b5_dba5, 0x3956_c25b, 0x59f1_11f1, 0x923f_82a4, 0xab1c_5ed5,
@@ -21,63 +73,30 @@ struct SHA256Stream {
         0x748f_82ee, 0x78a5_636f, 0x84c8_7814, 0x8cc7_0208, 0x90be_fffa, 0xa450_6ceb, 0xbef9_a3f7, 0xc671_78f2,
     ]
 
-    mutating func update(_ bytes: UnsafeRawBufferPointer) {
-        length &+= UInt64(bytes.count)
-        var i = 0
-        if !block.isEmpty {
-            while i < bytes.count && block.count < 64 {
-                block.append(bytes[i])
-                i += 1
-            }
-            if block.count == 64 {
-                block.withUnsafeBytes { compress($0) }
-                block.removeAll(keepingCapacity: true)
-            }
-        }
-        while bytes.count - i >= 64 {
-            compress(UnsafeRawBufferPointer(rebasing: bytes[i..<(i + 64)]))
-            i += 64
-        }
-        block.append(contentsOf: bytes[i...])
-    }
-
-    private mutating func compress(_ chunk: UnsafeRawBufferPointer) {
-        for t in 0..<16 {
-            w[t] = UInt32(chunk[4 * t]) << 24 | UInt32(chunk[4 * t + 1]) << 16 | UInt32(chunk[4 * t + 2]) << 8 | UInt32(chunk[4 * t + 3])
-        }
+    mutating func compress(_ chunk: UnsafeRawBufferPointer) {
         @inline(__always) func rotr(_ x: UInt32, _ n: UInt32) -> UInt32 { (x >> n) | (x << (32 - n)) }
-        for t in 16..<64 {
-            let s0 = rotr(w[t - 15], 7) ^ rotr(w[t - 15], 18) ^ (w[t - 15] >> 3)
-            let s1 = rotr(w[t - 2], 17) ^ rotr(w[t - 2], 19) ^ (w[t - 2] >> 10)
-            w[t] = w[t - 16] &+ s0 &+ w[t - 7] &+ s1
-        }
         var (a, b, c, d, e, f, g, hh) = (h[0], h[1], h[2], h[3], h[4], h[5], h[6], h[7])
-        for t in 0..<64 {
-            let s1 = rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25)
-            let ch = (e & f) ^ (~e & g)
-            let t1 = hh &+ s1 &+ ch &+ Self.k[t] &+ w[t]
-            let s0 = rotr(a, 2) ^ rotr(a, 13) ^ rotr(a, 22)
-            let maj = (a & b) ^ (a & c) ^ (b & c)
-            let t2 = s0 &+ maj
-            (hh, g, f, e, d, c, b, a) = (g, f, e, d &+ t1, c, b, a, t1 &+ t2)
+        // Unsafe buffers: no bounds or exclusivity checks in the inner loops.
+        withUnsafeTemporaryAllocation(of: UInt32.self, capacity: 64) { w in
+            Self.k.withUnsafeBufferPointer { k in
+                for t in 0..<16 { w[t] = UInt32(bigEndian: chunk.loadUnaligned(fromByteOffset: 4 * t, as: UInt32.self)) }
+                for t in 16..<64 {
+                    let s0 = rotr(w[t - 15], 7) ^ rotr(w[t - 15], 18) ^ (w[t - 15] >> 3)
+                    let s1 = rotr(w[t - 2], 17) ^ rotr(w[t - 2], 19) ^ (w[t - 2] >> 10)
+                    w[t] = w[t - 16] &+ s0 &+ w[t - 7] &+ s1
+                }
+                for t in 0..<64 {
+                    let s1 = rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25)
+                    let ch = (e & f) ^ (~e & g)
+                    let t1 = hh &+ s1 &+ ch &+ k[t] &+ w[t]
+                    let s0 = rotr(a, 2) ^ rotr(a, 13) ^ rotr(a, 22)
+                    let maj = (a & b) ^ (a & c) ^ (b & c)
+                    let t2 = s0 &+ maj
+                    (hh, g, f, e, d, c, b, a) = (g, f, e, d &+ t1, c, b, a, t1 &+ t2)
+                }
+            }
         }
         h[0] &+= a; h[1] &+= b; h[2] &+= c; h[3] &+= d
         h[4] &+= e; h[5] &+= f; h[6] &+= g; h[7] &+= hh
-    }
-
-    /// The digest as 64 lowercase hex digits.
-    func finalize() -> String {
-        var copy = self
-        let bits = length &* 8
-        var pad: [UInt8] = [0x80]
-        while (block.count + pad.count) % 64 != 56 { pad.append(0) }
-        for i in (0..<8).reversed() { pad.append(UInt8(truncatingIfNeeded: bits >> (8 * UInt64(i)))) }
-        let savedLength = copy.length
-        pad.withUnsafeBytes { copy.update($0) }
-        copy.length = savedLength
-        return copy.h.map { word in
-            let s = String(word, radix: 16)
-            return String(repeating: "0", count: 8 - s.count) + s
-        }.joined()
     }
 }

@@ -266,6 +266,13 @@ public final class GGUFFile: @unchecked Sendable {
         return file.slice(info.fileOffset..<(info.fileOffset + info.byteCount))
     }
 
+    /// Drops the tensor's pages from the resident set once it has been copied out (see
+    /// `MappedFile.releasePages`).
+    public func releasePages(ofTensor name: String) throws {
+        let info = try tensorInfo(name)
+        file.releasePages(info.fileOffset..<(info.fileOffset + info.byteCount))
+    }
+
     /// The tensor's values as f32, dequantized when it is quantized.
     public func floats(_ name: String) throws -> [Float] {
         let info = try tensorInfo(name)

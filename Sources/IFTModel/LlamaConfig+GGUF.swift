@@ -15,7 +15,7 @@ extension LlamaConfig {
         "attention.sliding_window", "tensor_data_layout",
     ]
 
-    /// From GGUF metadata: `general.architecture` (`llama`, `qwen2` or `qwen3`) names the key
+    /// From GGUF metadata: `general.architecture` (`llama`, `qwen2`, `qwen3` or `phi3`) names the key
     /// prefix; `{arch}.embedding_length`, `.block_count`, `.feed_forward_length`,
     /// `.attention.head_count`, `.attention.head_count_kv` (default: head_count),
     /// `.rope.freq_base` (default 10000), `.attention.layer_norm_rms_epsilon` (default 1e-5),
@@ -30,7 +30,8 @@ extension LlamaConfig {
     /// `1 + 0.1 ln(factor)`), and the `rope_freqs.weight` tensor (Llama 3.x, as llama.cpp's
     /// converter writes it). Qwen2's Q/K/V biases and Qwen3's `attn_q_norm`/`attn_k_norm` come
     /// with the architecture; a llama-architecture file with `blk.0.attn_q.bias` has attention
-    /// biases.
+    /// biases. Phi-3: LongRoPE from `rope_factors_short/long.weight` (`ggufLongRope`), sliding window 0
+    /// for none.
     public init(gguf: GGUFFile) throws {
         let m = gguf.metadata
         let arch = try m.stringIfPresent("general.architecture") ?? "llama"
@@ -42,8 +43,9 @@ extension LlamaConfig {
         case "llama": family = .llama
         case "qwen2": family = .qwen2
         case "qwen3": family = .qwen3
+        case "phi3": family = .phi3
         default:
-            throw fail("general.architecture", "architecture '\(arch)' is not supported (supported: llama, qwen2, qwen3)")
+            throw fail("general.architecture", "architecture '\(arch)' is not supported (supported: llama, qwen2, qwen3, phi3)")
         }
         let p = arch + "."
         for key in m.keys where key.hasPrefix(p) && !Self.ggufKnownKeys.contains(String(key.dropFirst(p.count))) {
@@ -92,6 +94,10 @@ extension LlamaConfig {
         default:
             throw fail(p + "rope.scaling.type", "RoPE scaling '\(scalingType)' is not supported (supported: none, linear, yarn, and llama.cpp's rope_freqs tensor)")
         }
+        if let longrope = try Self.ggufLongRope(gguf, prefix: p, context: context) {
+            if scaling != nil { throw fail(p + "rope.scaling.type", "both '\(scalingType)' and LongRoPE factor tensors are given") }
+            scaling = longrope
+        }
         // End of generation: eos, then end-of-turn / end-of-message when distinct (llama.cpp's
         // "eog" set).
         var eos: [Int] = []
@@ -129,11 +135,33 @@ extension LlamaConfig {
             qkvBias: family == .qwen2 || hasQBias,
             outputBias: hasOBias,
             qkNorm: family == .qwen3,
-            slidingWindow: try m.intIfPresent(p + "attention.sliding_window"),
+            // llama.cpp's phi3 writes 0 for no window.
+            slidingWindow: try m.intIfPresent(p + "attention.sliding_window").flatMap { family == .phi3 && $0 == 0 ? nil : $0 },
             ropeFrequencyFactors: factors)
         if let rot = try m.intIfPresent(p + "rope.dimension_count"), rot != self.headDim {
             throw fail(p + "rope.dimension_count", "RoPE over \(rot) of \(self.headDim) head dimensions (partial rotary) is not supported")
         }
         try validate(source: gguf.path)
+    }
+}
+
+extension LlamaConfig {
+    /// llama.cpp's Phi-3 LongRoPE: `rope_factors_short.weight` and `rope_factors_long.weight` (both or
+    /// neither), `.rope.scaling.original_context_length` (default: the context length) and the
+    /// attention factor `.rope.scaling.attn_factor` (default LongRoPE's own); nil without them.
+    static func ggufLongRope(_ gguf: GGUFFile, prefix p: String, context: Int) throws -> RopeScaling? {
+        let short = gguf.contains(tensor: "rope_factors_short.weight"), long = gguf.contains(tensor: "rope_factors_long.weight")
+        guard short || long else { return nil }
+        guard short && long else {
+            throw IFTError.file(
+                path: gguf.path, location: "tensor rope_factors_\(short ? "long" : "short").weight",
+                message: "missing (LongRoPE needs both the short and the long factors)")
+        }
+        let s = try gguf.floats("rope_factors_short.weight").map(Double.init)
+        let l = try gguf.floats("rope_factors_long.weight").map(Double.init)
+        let original = try gguf.metadata.intIfPresent(p + "rope.scaling.original_context_length") ?? context
+        var params: [String: Double] = ["original_max_position_embeddings": Double(original)]
+        if let a = try gguf.metadata.doubleIfPresent(p + "rope.scaling.attn_factor") { params["attention_factor"] = a }
+        return RopeScaling(type: "longrope", factor: nil, parameters: params, shortFactor: s, longFactor: l)
     }
 }

@@ -8,12 +8,13 @@ extension LlamaConfig {
         try self.init(huggingFace: JSONValue.parse(contentsOf: path), path: path)
     }
 
-    /// From a parsed Hugging Face `config.json` of a Llama, Mistral, Qwen2 or Qwen3 model (by
+    /// From a parsed Hugging Face `config.json` of a Llama, Mistral, Qwen2, Qwen3 or Phi-3 model (by
     /// `model_type`, else `architectures`). Required: `vocab_size`, `hidden_size`,
     /// `intermediate_size`, `num_hidden_layers`, `num_attention_heads`. Defaults follow
     /// transformers' configs: `num_key_value_heads` = heads, `rope_theta` 10000, `rms_norm_eps`
     /// 1e-6, `max_position_embeddings` 2048, `tie_word_embeddings` false, `head_dim` width/heads
-    /// (Qwen3: 128), Mistral's `sliding_window` 4096.
+    /// (Qwen3: 128), Mistral's `sliding_window` 4096 (Phi-3's: none). Phi-3's `longrope` takes
+    /// `short_factor`/`long_factor` and the top-level `original_max_position_embeddings`.
     ///
     /// RoPE is read in both layouts: classic (`rope_theta`, `rope_scaling`) and transformers 5's
     /// (`rope_parameters: {rope_theta, rope_type, factor, ...}`); as transformers, a non-null
@@ -73,6 +74,9 @@ extension LlamaConfig {
         if try double("attention_dropout", 0) != 0 {
             throw fail("attention_dropout", "attention dropout is not supported (set it to 0.0)")
         }
+        for key in ["resid_pdrop", "embd_pdrop"] where try double(key, 0) != 0 {
+            throw fail(key, "dropout on the residual stream or embeddings is not supported (set it to 0.0)")
+        }
         if try double("partial_rotary_factor", 1) != 1 {
             throw fail("partial_rotary_factor", "partial rotary embeddings are not supported")
         }
@@ -111,12 +115,15 @@ extension LlamaConfig {
                 theta = d
             }
             let typeValue = s["rope_type"] ?? s["type"] ?? .string("default")
-            guard let type = typeValue.stringValue else { throw fail(ropeKey + ".rope_type", "expected a string, found \(typeValue)") }
+            guard var type = typeValue.stringValue else { throw fail(ropeKey + ".rope_type", "expected a string, found \(typeValue)") }
+            // transformers' Phi3Config reads the older names `su` and `yarn` as `longrope`.
+            if fam == .phi3 && (type == "su" || type == "yarn") { type = "longrope" }
             guard RopeScaling.supportedTypes.contains(type) else {
                 throw fail(ropeKey + ".rope_type", "RoPE type '\(type)' is not supported (supported: \(RopeScaling.supportedTypes.joined(separator: ", ")))")
             }
             var params: [String: Double] = [:]
             var truncate = true
+            var factorLists: [String: [Double]] = [:]
             let known = RopeScaling.knownKeys(type)
             for (k, x) in s.members where !["rope_type", "type", "rope_theta"].contains(k) {
                 if k == "partial_rotary_factor", x.doubleValue == 1 { continue }
@@ -124,6 +131,13 @@ extension LlamaConfig {
                     throw fail(ropeKey + "." + k, "'\(k)' is not understood for RoPE type '\(type)' (it would change the model's math); known: \(known.sorted().joined(separator: ", "))")
                 }
                 if x.isNull { continue }
+                if k == "short_factor" || k == "long_factor" {
+                    guard let list = x.arrayValue, let values = Optional(list.compactMap(\.doubleValue)), values.count == list.count else {
+                        throw fail(ropeKey + "." + k, "expected a list of numbers, found \(x.typeName)")
+                    }
+                    factorLists[k] = values
+                    continue
+                }
                 if k == "truncate" {
                     guard let b = x.boolValue else { throw fail(ropeKey + ".truncate", "expected a bool, found \(x)") }
                     truncate = b
@@ -137,7 +151,14 @@ extension LlamaConfig {
                     // transformers' default: the model's own max_position_embeddings.
                     params["original_max_position_embeddings"] = Double(try int("max_position_embeddings", 2048)!)
                 }
-                let s = RopeScaling(type: type, factor: params["factor"], parameters: params, truncate: truncate)
+                if type == "longrope" && params["original_max_position_embeddings"] == nil {
+                    // Phi-3 keeps it at the top level of config.json.
+                    params["original_max_position_embeddings"] = Double(
+                        try int("original_max_position_embeddings") ?? int("max_position_embeddings", 2048)!)
+                }
+                let s = RopeScaling(
+                    type: type, factor: params["factor"], parameters: params, truncate: truncate, shortFactor: factorLists["short_factor"],
+                    longFactor: factorLists["long_factor"])
                 do { _ = try s.tableScaling(maxPositions: try int("max_position_embeddings", 2048)!) } catch IFTError.invalidArgument(let m) {
                     throw fail(ropeKey, m)
                 }
@@ -150,6 +171,8 @@ extension LlamaConfig {
         switch fam {
         case .mistral:
             window = o["sliding_window"] == nil ? 4096 : try int("sliding_window")
+        case .phi3:
+            window = try int("sliding_window")
         case .qwen2, .qwen3:
             if try bool("use_sliding_window", false), let w = try int("sliding_window") {
                 let layers = try required("num_hidden_layers")
@@ -186,7 +209,7 @@ extension LlamaConfig {
             eosTokenIDs: eos,
             ropeScaling: scaling,
             family: fam,
-            qkvBias: fam == .qwen2 || (attentionBias && fam != .mistral),
+            qkvBias: fam == .qwen2 || (attentionBias && fam != .mistral && fam != .phi3),
             outputBias: attentionBias && (fam == .llama || fam == .qwen3),
             qkNorm: fam == .qwen3,
             slidingWindow: window)

@@ -11,14 +11,23 @@ extension LlamaConfig {
         public var parameters: [String: Double]
         /// YaRN's `truncate` (default true).
         public var truncate: Bool
+        /// LongRoPE's per-frequency divisors up to the original context (`short_factor`) and past
+        /// it (`long_factor`, kept for export; the engine refuses contexts that would use it).
+        public var shortFactor: [Double]?
+        public var longFactor: [Double]?
 
-        public static let supportedTypes = ["default", "linear", "llama3", "yarn"]
+        public static let supportedTypes = ["default", "linear", "llama3", "yarn", "longrope"]
 
-        public init(type: String, factor: Double?, parameters: [String: Double] = [:], truncate: Bool = true) {
+        public init(
+            type: String, factor: Double?, parameters: [String: Double] = [:], truncate: Bool = true, shortFactor: [Double]? = nil,
+            longFactor: [Double]? = nil
+        ) {
             self.type = type
             self.factor = factor
             self.parameters = parameters
             self.truncate = truncate
+            self.shortFactor = shortFactor
+            self.longFactor = longFactor
         }
 
         /// The numeric fields each type reads (anything else in the object is an error).
@@ -29,6 +38,7 @@ extension LlamaConfig {
             case "yarn":
                 return ["factor", "original_max_position_embeddings", "attention_factor", "beta_fast", "beta_slow", "mscale",
                         "mscale_all_dim", "truncate"]
+            case "longrope": return ["factor", "original_max_position_embeddings", "attention_factor", "short_factor", "long_factor"]
             default: return []
             }
         }
@@ -71,6 +81,21 @@ extension LlamaConfig {
                 return .yarn(
                     factor: factor, originalMaxPositions: original, betaFast: fast, betaSlow: slow, attentionFactor: attention!,
                     truncate: truncate)
+            case "longrope":
+                // transformers' _compute_longrope_parameters (the short factors: the engine runs up to
+                // the original context).
+                let original = try value("original_max_position_embeddings")
+                guard let short = shortFactor, let long = longFactor else {
+                    throw IFTError.invalidArgument("RoPE scaling 'longrope' needs 'short_factor' and 'long_factor'")
+                }
+                guard short.count == long.count, (short + long).allSatisfy({ $0.isFinite && $0 > 0 }) else {
+                    throw IFTError.invalidArgument(
+                        "RoPE scaling 'longrope': short_factor (\(short.count)) and long_factor (\(long.count)) must be equally long lists of positive numbers")
+                }
+                let factor = parameters["factor"] != nil ? try value("factor") : Double(maxPositions) / original
+                let attention = parameters["attention_factor"] != nil
+                    ? try value("attention_factor") : RopeTable.Scaling.longropeAttentionFactor(factor, originalMaxPositions: original)
+                return .longrope(factors: short, attentionFactor: attention)
             default:
                 throw IFTError.invalidArgument(
                     "RoPE type '\(type)' is not supported (supported: \(Self.supportedTypes.joined(separator: ", ")))")

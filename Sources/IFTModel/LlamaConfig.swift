@@ -12,6 +12,9 @@ public enum ModelFamily: String, CaseIterable, Sendable {
     case qwen2
     /// Qwen3: per-head RMSNorm of queries and keys (`q_norm`, `k_norm`) before RoPE.
     case qwen3
+    /// Phi-3 / Phi-3.5 / Phi-4-mini: Llama's block with fused projections (`qkv_proj` holding Q, K,
+    /// V rows; `gate_up_proj` holding gate, up rows), RoPE scaling `longrope` where configured.
+    case phi3
 
     /// transformers' class for the family (`architectures` in `config.json`).
     public var huggingFaceArchitecture: String {
@@ -20,6 +23,7 @@ public enum ModelFamily: String, CaseIterable, Sendable {
         case .mistral: return "MistralForCausalLM"
         case .qwen2: return "Qwen2ForCausalLM"
         case .qwen3: return "Qwen3ForCausalLM"
+        case .phi3: return "Phi3ForCausalLM"
         }
     }
 
@@ -29,11 +33,38 @@ public enum ModelFamily: String, CaseIterable, Sendable {
         case .llama, .mistral: return "llama"
         case .qwen2: return "qwen2"
         case .qwen3: return "qwen3"
+        case .phi3: return "phi3"
         }
     }
 
     /// Whether llama.cpp's converter permutes the Q/K rows (`LlamaModel.permute`) for this family.
     public var ggufPermutesQK: Bool { self == .llama || self == .mistral }
+
+    /// The fused projections the family's checkpoints store (Phi-3: `qkv_proj`, `gate_up_proj`),
+    /// each a row-wise concatenation of its `Projection.parts`; empty for the others.
+    public var fusedProjections: [Projection] { self == .phi3 ? [.qkv, .gateUp] : [] }
+
+    /// The linear modules of a block as the family's checkpoints (and PEFT) name them: the seven
+    /// Llama projections, with Phi-3's fused ones in place of their parts.
+    public var projections: [Projection] {
+        let fused = fusedProjections
+        return Projection.split.flatMap { p in
+            if let f = fused.first(where: { $0.parts.contains(p) }) { return f.parts.first == p ? [f] : [] }
+            return [p]
+        }
+    }
+
+    /// LoRA targets for this family from a requested list: all of `Projection.allCases` (`all`)
+    /// means every module the family has; otherwise each must be one of `projections`.
+    public func loraTargets(_ requested: [Projection]) throws -> [Projection] {
+        if Set(requested) == Set(Projection.allCases) { return projections }
+        for p in requested where !projections.contains(p) {
+            let hint = fusedProjections.first { $0.parts.contains(p) }.map { " (\(rawValue) fuses it into \($0.rawValue))" } ?? ""
+            throw IFTError.invalidArgument(
+                "LoRA target \(p.rawValue) is not a module of a \(rawValue) model\(hint); its modules: \(projections.map(\.rawValue).joined(separator: ", "))")
+        }
+        return requested
+    }
 }
 
 /// The hyperparameters of a Llama-family decoder (Llama 2/3, SmolLM, TinyLlama, Mistral, Qwen2/2.5,
@@ -134,7 +165,11 @@ public struct LlamaConfig: Equatable, Sendable {
                 throw fail("rope_freqs: expected \(headDim / 2) positive factors, got \(f.count)")
             }
         }
-        do { _ = try ropeTableScaling() } catch IFTError.invalidArgument(let m) { throw fail(m) }
+        let scaling: RopeTable.Scaling?
+        do { scaling = try ropeTableScaling() } catch IFTError.invalidArgument(let m) { throw fail(m) }
+        if case .longrope(let f, _) = scaling, f.count != headDim / 2 {
+            throw fail("longrope: expected \(headDim / 2) short and long factors (half the head dim \(headDim)), got \(f.count)")
+        }
     }
 
     /// The RoPE scaling `RopeTable` applies (nil: plain RoPE).
@@ -155,20 +190,34 @@ public struct LlamaConfig: Equatable, Sendable {
     /// own): at most `maxPositions`; with a sliding window shorter than that, the window when
     /// nothing was asked for, and an error when more was asked for (see `checkContext`).
     public func contextPositions(requested: Int?) throws -> Int {
-        let positions = min(requested ?? maxPositions, maxPositions)
+        var positions = min(requested ?? maxPositions, maxPositions)
+        if requested == nil, let o = longRopeContext { positions = min(positions, o) }
         if requested == nil, let w = slidingWindow, w < positions { return w }
         try checkContext(positions)
         return positions
     }
 
     /// Throws unless a model may run over `positions` positions: a sliding attention window
-    /// shorter than that is not implemented.
+    /// shorter than that is not implemented, nor LongRoPE's switch to its long factors past the
+    /// original context (see `longRopeContext`).
     public func checkContext(_ positions: Int) throws {
+        if let o = longRopeContext, o < positions {
+            throw IFTError.invalidArgument(
+                "this \(family.rawValue) model's longrope RoPE scaling uses its long factors past \(o) positions (original_max_position_embeddings), "
+                    + "which the engine does not implement; use a context of at most \(o) positions (asked: \(positions))")
+        }
         if let w = slidingWindow, w < positions {
             throw IFTError.invalidArgument(
                 "this \(family.rawValue) model attends through a sliding window of \(w) positions, which the engine does not implement; "
                     + "use a context of at most \(w) positions (the model's is \(positions))")
         }
+    }
+
+    /// LongRoPE's `original_max_position_embeddings`: up to it transformers (and llama.cpp) rotate
+    /// with the short factors, which is what the engine implements; nil without longrope.
+    public var longRopeContext: Int? {
+        guard let s = ropeScaling, s.type == "longrope", let o = s.parameters["original_max_position_embeddings"] else { return nil }
+        return Int(o)
     }
 
     /// The optional parts of the block, for error messages.
@@ -179,12 +228,14 @@ public struct LlamaConfig: Equatable, Sendable {
     /// What sets the model apart from plain Llama, for `model info` (e.g. "qwen2: Q/K/V biases").
     public var differences: [String] {
         var out: [String] = []
+        if !family.fusedProjections.isEmpty { out.append("fused " + family.fusedProjections.map(\.rawValue).joined(separator: " and ")) }
         if qkvBias { out.append(outputBias ? "Q/K/V/O biases" : "Q/K/V biases") }
         if qkNorm { out.append("per-head Q/K RMSNorm") }
         if let s = ropeScaling {
             var d = "rope scaling \(s.type)"
             if let f = s.factor { d += " factor \(f.compactText)" }
             for k in s.parameters.keys.sorted() where k != "factor" { d += " \(k) \(s.parameters[k]!.compactText)" }
+            if let f = s.shortFactor { d += " short_factor (\(f.count), max \((f.max() ?? 0).compactText))" }
             out.append(d)
         }
         if let f = ropeFrequencyFactors { out.append("rope scaling by rope_freqs (\(f.count) factors, max \(f.max()!.compactText))") }

@@ -26,7 +26,7 @@ extension LlamaModel {
         try adapter.validate(against: config)
         var slots: [ObjectIdentifier: AdapterSlot] = [:]
         for (i, layer) in adapter.layers.enumerated() {
-            for (p, pair) in layer {
+            for (p, pair) in adapter.splitPairs(layer, rows: { weights.layers[i][$0].shape[0] }) {
                 let w = weights.layers[i][p]
                 let (outDim, inDim) = (w.shape[0], w.shape[1])
                 slots[ObjectIdentifier(w)] = AdapterSlot(

@@ -2,7 +2,8 @@ import IFTCore
 
 /// llama.cpp's LoRA adapter GGUF, as `convert_lora_to_gguf.py` writes it and `llama_adapter_lora_init`
 /// reads it: `general.type = adapter`, `adapter.type = lora`, `adapter.lora.alpha` (f32),
-/// `general.architecture` of the base (its family's GGUF architecture: llama, qwen2, qwen3), and per adapted weight `blk.N.<name>.weight.lora_a` (row-major
+/// `general.architecture` of the base (its family's GGUF architecture: llama, qwen2, qwen3, phi3 — whose
+/// fused modules are `attn_qkv` and `ffn_up`), and per adapted weight `blk.N.<name>.weight.lora_a` (row-major
 /// `[r, in]`, GGUF ne `[in, r]`) and `.lora_b` (`[out, r]`, ne `[r, out]`) — PEFT's orientation. Q and
 /// K are permuted as llama.cpp permutes the base weights (Llama and Mistral only): the rows of `lora_b`
 /// (see `QKPermutation`).
@@ -43,7 +44,8 @@ extension LoRAAdapterWeights {
             else {
                 throw bad("not a LoRA tensor of a projection (expected blk.N.attn_q.weight.lora_a and the like)")
             }
-            guard let p = Projection(ggufName: parts[2]) else {
+            // The family's own module first: Phi-3's `ffn_up` is the fused gate_up_proj.
+            guard let p = c.family.projections.first(where: { $0.ggufName == parts[2] }) ?? Projection(ggufName: parts[2]) else {
                 throw bad("unknown target module '\(parts[2])'; LoRA applies to attn_q, attn_k, attn_v, attn_output, ffn_gate, ffn_up, ffn_down")
             }
             guard layer < c.layerCount else { throw bad("layer \(layer); the model has \(c.layerCount) layers (an adapter for another model?)") }

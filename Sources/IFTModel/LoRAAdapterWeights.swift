@@ -96,7 +96,7 @@ public struct LoRAAdapterWeights {
     public func merge(into weights: LlamaWeights, backend b: any Backend) throws -> LlamaWeights {
         var out = weights
         for (i, layer) in layers.enumerated() where i < out.layers.count {
-            for (p, pair) in layer {
+            for (p, pair) in splitPairs(layer, rows: { out.layers[i][$0].shape[0] }) {
                 let w = out.layers[i][p]
                 let f = try LlamaModel.floatCopy(w, b)
                 let (outDim, inDim) = (w.shape[0], w.shape[1])
@@ -117,7 +117,8 @@ public struct LoRAAdapterWeights {
     public static let infoFile = "ift_gpu.json"
 
     /// Reads a PEFT LoRA directory. Refused: other PEFT types, DoRA, per-module rank or alpha
-    /// patterns, trained biases, `fan_in_fan_out`, modules other than the seven Llama projections,
+    /// patterns, trained biases, `fan_in_fan_out`, modules other than the Llama projections (and
+    /// Phi-3's fused `qkv_proj`, `gate_up_proj`),
     /// tensors disagreeing with the config's rank or targets.
     public init(peftDirectory dir: String) throws {
         let configPath = dir + "/" + Self.peftConfigFile
@@ -164,7 +165,7 @@ public struct LoRAAdapterWeights {
         } else if let list = t.arrayValue {
             for v in list {
                 guard let name = v.stringValue, let p = Projection(name: name) else {
-                    throw fail("target_modules", "unknown target module '\(v.stringValue ?? v.description)'; expected q_proj, k_proj, v_proj, o_proj, gate_proj, up_proj, down_proj")
+                    throw fail("target_modules", "unknown target module '\(v.stringValue ?? v.description)'; expected q_proj, k_proj, v_proj, o_proj, gate_proj, up_proj, down_proj (Phi-3: qkv_proj, gate_up_proj)")
                 }
                 if !targets.contains(p) { targets.append(p) }
             }

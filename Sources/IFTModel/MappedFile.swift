@@ -71,6 +71,20 @@ public final class MappedFile: @unchecked Sendable {
 
     public var count: Int { bytes.count }
 
+    /// Lets the kernel drop the pages wholly inside `range` from this process's resident set (a
+    /// later read maps them in again from the file). Loaders call it after each tensor they have
+    /// copied out, so that reading a model once does not leave the whole file counted in RSS.
+    /// No-op for in-memory buffers.
+    public func releasePages(_ range: Range<Int>) {
+        guard mapped, let base = bytes.baseAddress else { return }
+        let page = max(1, Int(sysconf(Int32(_SC_PAGESIZE))))
+        let start = (max(0, range.lowerBound) + page - 1) / page * page
+        let end = min(range.upperBound, count) / page * page
+        guard end > start else { return }
+        // The mapping is read-only and private: its pages are never dirty, so dropping them loses nothing.
+        _ = madvise(UnsafeMutableRawPointer(mutating: base + start), end - start, Int32(MADV_DONTNEED))
+    }
+
     /// The bytes in `range`, which the caller has checked lies inside the file.
     func slice(_ range: Range<Int>) -> UnsafeRawBufferPointer {
         guard let base = bytes.baseAddress, !range.isEmpty else { return UnsafeRawBufferPointer(start: nil, count: 0) }

@@ -16,7 +16,9 @@ extension LlamaWeights {
     /// Every tensor of the model with its names, checked against `c`: a bias or Q/K norm the config
     /// declares must be there, one it does not declare must not (it would be written and then
     /// refused, or silently dropped, on reload).
-    func exportTensors(config c: LlamaConfig) throws -> [ExportTensor] {
+    /// A family's fused projections (Phi-3) are written as the one tensor its checkpoints hold, the
+    /// parts' rows stacked on `backend`.
+    func exportTensors(config c: LlamaConfig, backend: any Backend) throws -> [ExportTensor] {
         guard layers.count == c.layerCount else {
             throw IFTError.invalidArgument("export: the weights hold \(layers.count) layers, the config \(c.layerCount)")
         }
@@ -40,16 +42,18 @@ extension LlamaWeights {
         for (i, l) in layers.enumerated() {
             let g = "blk.\(i).", h = "model.layers.\(i)."
             add(g + "attn_norm.weight", h + "input_layernorm.weight", l.attentionNorm)
-            for p in Projection.allCases {
+            for p in c.family.projections {
                 let heads = p.permutedHeads(in: c)
-                add(g + p.ggufName + ".weight", h + p.modulePath + ".weight", l[p], heads: heads)
+                let weight = p.isFused ? try LlamaModel.concatenatingRows(p.parts.map { l[$0] }, backend) : l[p]
+                add(g + p.ggufName + ".weight", h + p.modulePath + ".weight", weight, heads: heads)
                 let bias: Tensor?, declared: Bool
                 switch p {
                 case .q: (bias, declared) = (l.queryBias, c.qkvBias)
                 case .k: (bias, declared) = (l.keyBias, c.qkvBias)
                 case .v: (bias, declared) = (l.valueBias, c.qkvBias)
                 case .o: (bias, declared) = (l.outputBias, c.outputBias)
-                case .gate, .up, .down: (bias, declared) = (nil, false)
+                case .gate, .up, .down, .gateUp: (bias, declared) = (nil, false)
+                case .qkv: (bias, declared) = (nil, c.qkvBias)  // Phi-3 has none
                 }
                 try optional(bias, declared: declared, g + p.ggufName + ".bias", h + p.modulePath + ".bias", heads: heads)
             }
@@ -83,6 +87,11 @@ extension ModelExport {
             return ([], zip(base, scaled).map { Float($0 / $1) })
         case .frequencyFactors(let factors):
             return ([], factors.map(Float.init))
+        case .longrope(_, let attention):
+            // The factors are tensors (`ggufLongRopeTensors`); llama.cpp's phi3 keys.
+            let original = c.longRopeContext ?? c.maxPositions
+            return ([(p + "rope.scaling.attn_factor", .float32(Float(attention))),
+                     (p + "rope.scaling.original_context_length", .uint32(UInt32(original)))], nil)
         case .yarn(let factor, let original, let betaFast, let betaSlow, let attention, let truncate):
             guard truncate else {
                 throw IFTError.invalidArgument(
@@ -105,6 +114,13 @@ extension ModelExport {
             if abs(llamaCpp - 1) > 1e-12 { out.append((p + "rope.scaling.attn_factor", .float32(Float(llamaCpp)))) }
             return (out, nil)
         }
+    }
+
+    /// llama.cpp's Phi-3 LongRoPE factor tensors (`rope_factors_long.weight`,
+    /// `rope_factors_short.weight`, F32), empty without longrope.
+    static func ggufLongRopeTensors(_ c: LlamaConfig) -> [(String, [Float])] {
+        guard let s = c.ropeScaling, s.type == "longrope", let short = s.shortFactor, let long = s.longFactor else { return [] }
+        return [("rope_factors_long.weight", long.map(Float.init)), ("rope_factors_short.weight", short.map(Float.init))]
     }
 
     /// The family-specific fields of `config.json` for `c`: `architectures`, `model_type`,
@@ -132,9 +148,10 @@ extension ModelExport {
                     "Hugging Face export: transformers' Qwen2 has Q/K/V biases and no output bias; this model has \(c.structureSummary)")
             }
             attentionBias = true
-        case .mistral:
+        case .mistral, .phi3:
             guard !c.qkvBias, !c.outputBias else {
-                throw IFTError.invalidArgument("Hugging Face export: transformers' Mistral has no attention biases; this model has \(c.structureSummary)")
+                throw IFTError.invalidArgument(
+                    "Hugging Face export: transformers' \(family.huggingFaceArchitecture) has no attention biases; this model has \(c.structureSummary)")
             }
             attentionBias = false
         }
@@ -162,13 +179,16 @@ extension ModelExport {
                 o[k] = k == "original_max_position_embeddings" && v == v.rounded() && abs(v) < 1e15 ? .int(Int(v)) : .double(v)
             }
             if !s.truncate { o["truncate"] = .bool(false) }
+            if let f = s.shortFactor { o["short_factor"] = .array(f.map { .double($0) }) }
+            if let f = s.longFactor { o["long_factor"] = .array(f.map { .double($0) }) }
             out.append(("rope_scaling", .object(o)))
+            if family == .phi3, let original = c.longRopeContext { out.append(("original_max_position_embeddings", .int(original))) }
         } else {
             out.append(("rope_scaling", .null))
         }
         switch family {
         case .llama: break
-        case .mistral: out.append(("sliding_window", c.slidingWindow.map { .int($0) } ?? .null))
+        case .mistral, .phi3: out.append(("sliding_window", c.slidingWindow.map { .int($0) } ?? .null))
         case .qwen2, .qwen3:
             // The engine holds one window for the model: every layer slides (max_window_layers 0).
             out.append(("use_sliding_window", .bool(c.slidingWindow != nil)))

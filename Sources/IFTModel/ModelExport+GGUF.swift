@@ -48,9 +48,10 @@ public enum ModelExport {
     }
 
     /// Writes `weights` (on `backend`, any stored dtypes) as a llama.cpp GGUF of `type` under the
-    /// family's architecture (`llama` for Llama and Mistral, `qwen2`, `qwen3`: Q/K rows permuted for
-    /// the first, biases and Q/K norms as `blk.N.attn_q.bias`, `blk.N.attn_q_norm.weight`, RoPE
-    /// scaling as `rope.scaling.*` keys or `rope_freqs.weight`), with the
+    /// family's architecture (`llama` for Llama and Mistral, `qwen2`, `qwen3`, `phi3`: Q/K rows permuted
+    /// for the first, biases and Q/K norms as `blk.N.attn_q.bias`, `blk.N.attn_q_norm.weight`, Phi-3's
+    /// fused `attn_qkv` / `ffn_up`, RoPE scaling as `rope.scaling.*` keys, `rope_freqs.weight` or
+    /// Phi-3's `rope_factors_long/short.weight`), with the
     /// tokenizer, chat template (from `source`) and training prompt style in its metadata,
     /// atomically. A weight already stored in `type` is copied as it is; others are converted
     /// from f32.
@@ -63,7 +64,7 @@ public enum ModelExport {
             throw IFTError.invalidArgument("a merged GGUF is written as \(ggufTypes.map(\.name).joined(separator: ", ")), not \(type)")
         }
         try checkTokenizerConvertible(source, to: "gguf")
-        let tensors = try weights.exportTensors(config: c)
+        let tensors = try weights.exportTensors(config: c, backend: backend)
         let arch = c.family.ggufArchitecture
         let (ropeMetadata, ropeFactors) = try ggufRopeScaling(c, prefix: arch + ".")
         var w = try GGUFWriter()
@@ -86,7 +87,11 @@ public enum ModelExport {
             try w.add(p + "attention.value_length", .uint32(UInt32(c.headDim)))
         }
         for (k, v) in ropeMetadata { try w.add(k, v) }
-        if let window = c.slidingWindow { try w.add(p + "attention.sliding_window", .uint32(UInt32(window))) }
+        if let window = c.slidingWindow {
+            try w.add(p + "attention.sliding_window", .uint32(UInt32(window)))
+        } else if c.family == .phi3 {
+            try w.add(p + "attention.sliding_window", .uint32(0))  // llama.cpp's phi3: 0 for none
+        }
         try w.add("general.file_type", .uint32(fileType(type)))
         if type.isQuantized { try w.add("general.quantization_version", .uint32(2)) }
         for (k, v) in try tokenizerMetadata(source) { try w.add(k, v) }
@@ -130,6 +135,7 @@ public enum ModelExport {
         }
         // llama.cpp's converter writes rope_freqs first; norms, biases and these factors are F32.
         if let ropeFactors { try w.addTensor(name: "rope_freqs.weight", shape: [ropeFactors.count], floats: ropeFactors, as: .f32) }
+        for (name, f) in ggufLongRopeTensors(c) { try w.addTensor(name: name, shape: [f.count], floats: f, as: .f32) }
         for t in tensors { try add(t.gguf, t.tensor, heads: t.permutedHeads, embeddingOrHead: t.embeddingOrHead) }
         if summary.requantizedTensors > 0 { summary.meanRelativeError = errorSum / Double(summary.requantizedTensors) }
         if requantizedFourBit {

@@ -20,7 +20,7 @@ extension ModelExport {
         try checkTokenizerConvertible(source, to: "hf")
         let familyFields = try huggingFaceFamilyFields(c)
         // Every tensor by its Hugging Face name (biases, Q/K norms included).
-        let named = try weights.exportTensors(config: c).map { ($0.huggingFace, $0.tensor) }
+        let named = try weights.exportTensors(config: c, backend: backend).map { ($0.huggingFace, $0.tensor) }
         try FileSystem.makeDirectories(directory)
 
         // Shards: consecutive tensors up to shardBytes each (a larger tensor gets a shard of its own).
@@ -79,6 +79,8 @@ extension ModelExport {
         config["tie_word_embeddings"] = .bool(weights.output == nil)
         if let bos = c.bosTokenID ?? t.bosID.map(Int.init) { config["bos_token_id"] = .int(bos) }
         if !eos.isEmpty { config["eos_token_id"] = ids(eos) }
+        // Explicit, also when none: Phi3Config's default (32000) lies outside a smaller vocabulary.
+        config["pad_token_id"] = t.padID.map { .int(Int($0)) } ?? .null
         config["torch_dtype"] = .string(dtype == .f32 ? "float32" : dtype == .f16 ? "float16" : "bfloat16")
         try LoRAAdapterWeights.writeJSON(.object(config), to: directory + "/config.json")
 

@@ -41,10 +41,11 @@ public final class ModelFiles {
         }
     }
 
-    /// The weights, uploaded to `backend`.
-    public func loadWeights(on backend: any Backend) throws -> LlamaWeights {
-        if let gguf { return try LlamaWeights.load(gguf, config: config, on: backend) }
-        return try LlamaWeights.load(safetensors: safetensors, config: config, on: backend)
+    /// The weights, uploaded to `backend`; `projections: .fourBit` quantizes the projections to NF4
+    /// as they stream in (QLoRA; see `ProjectionFormat`).
+    public func loadWeights(on backend: any Backend, projections: ProjectionFormat = .stored) throws -> LlamaWeights {
+        if let gguf { return try LlamaWeights.load(gguf, config: config, on: backend, projections: projections) }
+        return try LlamaWeights.load(safetensors: safetensors, config: config, on: backend, projections: projections)
     }
 
     public func loadModel(on backend: any Backend, maxPositions: Int? = nil) throws -> LlamaModel {
@@ -54,18 +55,30 @@ public final class ModelFiles {
 
 extension LlamaWeights {
     /// Loads Hugging Face Llama weights (`model.layers.N.self_attn.q_proj.weight`, ...) from one or
-    /// more safetensors shards. They are already in the rotate-half order the engine uses.
-    public static func load(safetensors shards: [SafetensorsFile], config c: LlamaConfig, on backend: any Backend) throws
-        -> LlamaWeights
-    {
-        func tensor(_ name: String, _ shape: [Int]) throws -> Tensor {
+    /// more safetensors shards. They are already in the rotate-half order the engine uses. With
+    /// `projections: .fourBit` (QLoRA) the projection weights are quantized to NF4 while they stream
+    /// in (see `ProjectionFormat`). Each tensor's pages of the mapped file are released once it is
+    /// uploaded.
+    public static func load(
+        safetensors shards: [SafetensorsFile], config c: LlamaConfig, on backend: any Backend,
+        projections: ProjectionFormat = .stored
+    ) throws -> LlamaWeights {
+        func tensor(_ names: LlamaWeights.Names, _ shape: [Int]) throws -> Tensor {
+            let name = names.huggingFace
             guard let file = shards.first(where: { $0.contains(tensor: name) }) else {
                 throw IFTError.file(
                     path: shards.first?.path ?? "safetensors", location: "tensor \(name)", message: "missing from every shard")
             }
-            let info = try file.tensorInfo(name, expectedShape: shape)
+            let info = try file.tensorInfo(name, expectedShape: names.storedShape(shape))
+            defer { try? file.releasePages(ofTensor: name) }
+            if names.projection != nil, projections == .fourBit, let type = GGMLType(info.dtype) {
+                let nf4 = try nf4Bytes(
+                    names.slice(try file.tensorBytes(name)), type: type, rows: shape[0], cols: shape[1], name: name)
+                return try backend.tensor(bytes: nf4, shape: shape, dtype: .nf4)
+            }
             let t = try backend.makeTensor(shape: shape, dtype: info.dtype)
-            try backend.write(t, from: try file.tensorBytes(name))
+            // (A part of a fused weight, Phi-3's qkv_proj or gate_up_proj: its rows' bytes.)
+            try backend.write(t, from: names.slice(try file.tensorBytes(name)))
             return t
         }
         let untied = !c.tieWordEmbeddings && shards.contains { $0.contains(tensor: "lm_head.weight") }
@@ -73,7 +86,7 @@ extension LlamaWeights {
         var used: Set<String> = []
         let weights = try assemble(c, hasLMHead: untied) { name, shape, _ in
             used.insert(name.huggingFace)
-            return try tensor(name.huggingFace, shape)
+            return try tensor(name, shape)
         }
         // A tensor the config does not account for (a bias or q_norm the config does not declare, ...)
         // would be silently dropped: refuse it. Ignored as transformers does: rotary caches, a

@@ -1,15 +1,43 @@
 import IFTCore
 
-/// The seven linear projections of a Llama block, by their Hugging Face / PEFT module names.
+/// The linear projections of a Llama block, by their Hugging Face / PEFT module names: the seven
+/// of Llama's block (`split`), and the fused ones some families store instead (Phi-3's `qkv_proj`
+/// and `gate_up_proj`: one weight whose output rows are its `parts` in order).
 public enum Projection: String, CaseIterable, Sendable, Codable {
     case q = "q_proj", k = "k_proj", v = "v_proj", o = "o_proj"
     case gate = "gate_proj", up = "up_proj", down = "down_proj"
+    case qkv = "qkv_proj", gateUp = "gate_up_proj"
+
+    /// The seven projections of Llama's block (what `LlamaLayerWeights` stores).
+    public static let split: [Projection] = [.q, .k, .v, .o, .gate, .up, .down]
 
     /// The module path under `model.layers.N.` (e.g. `self_attn.q_proj`).
     public var modulePath: String {
         switch self {
-        case .q, .k, .v, .o: return "self_attn." + rawValue
-        case .gate, .up, .down: return "mlp." + rawValue
+        case .q, .k, .v, .o, .qkv: return "self_attn." + rawValue
+        case .gate, .up, .down, .gateUp: return "mlp." + rawValue
+        }
+    }
+
+    /// The projections whose output rows a fused projection holds, in order (`qkv`: q, k, v;
+    /// `gateUp`: gate, up); `[self]` for the others.
+    public var parts: [Projection] {
+        switch self {
+        case .qkv: return [.q, .k, .v]
+        case .gateUp: return [.gate, .up]
+        default: return [self]
+        }
+    }
+
+    /// Whether the projection is a fused one (more than one part).
+    public var isFused: Bool { parts.count > 1 }
+
+    /// Each part of the projection with its first output row, in a model of `config`.
+    public func partRows(in c: LlamaConfig) -> [(part: Projection, row: Int)] {
+        var row = 0
+        return parts.map { p in
+            defer { row += p.shape(in: c)[0] }
+            return (p, row)
         }
     }
 
@@ -29,7 +57,7 @@ public enum Projection: String, CaseIterable, Sendable, Codable {
             let name = String(part).trimmedSpaces
             guard let p = Projection(name: name) else {
                 throw IFTError.invalidArgument(
-                    "unknown LoRA target '\(name)'; expected a list of q,k,v,o,gate,up,down (or q_proj, ...), or 'all'")
+                    "unknown LoRA target '\(name)'; expected a list of q,k,v,o,gate,up,down (or q_proj, ...; Phi-3: qkv,o,gate_up,down), or 'all'")
             }
             if !out.contains(p) { out.append(p) }
         }
@@ -60,9 +88,13 @@ extension Projection {
         case .gate: return "ffn_gate"
         case .up: return "ffn_up"
         case .down: return "ffn_down"
+        case .qkv: return "attn_qkv"
+        case .gateUp: return "ffn_up"  // llama.cpp's phi3: gate and up rows in one ffn_up
         }
     }
 
+    /// The split projection of a GGUF name (`ffn_up` is `up`; Phi-3's fused one reads as `gateUp`
+    /// only where the family says so).
     public init?(ggufName: String) {
         guard let p = Projection.allCases.first(where: { $0.ggufName == ggufName }) else { return nil }
         self = p
@@ -78,6 +110,8 @@ extension Projection {
         case .o: return [d, qDim]
         case .gate, .up: return [f, d]
         case .down: return [d, f]
+        case .qkv: return [qDim + 2 * kvDim, d]
+        case .gateUp: return [2 * f, d]
         }
     }
 
@@ -94,7 +128,8 @@ extension Projection {
 }
 
 extension LlamaLayerWeights {
-    /// The projection's weight `[out, in]`.
+    /// The projection's weight `[out, in]`. A fused projection is stored as its parts: callers
+    /// split first (`Projection.parts`), and asking for one is a programming error.
     public subscript(_ p: Projection) -> Tensor {
         get {
             switch p {
@@ -105,6 +140,7 @@ extension LlamaLayerWeights {
             case .gate: return gate
             case .up: return up
             case .down: return down
+            case .qkv, .gateUp: preconditionFailure("LlamaLayerWeights holds \(p.rawValue) as its parts \(p.parts.map(\.rawValue))")
             }
         }
         set {
@@ -116,6 +152,7 @@ extension LlamaLayerWeights {
             case .gate: gate = newValue
             case .up: up = newValue
             case .down: down = newValue
+            case .qkv, .gateUp: preconditionFailure("LlamaLayerWeights holds \(p.rawValue) as its parts \(p.parts.map(\.rawValue))")
             }
         }
     }

@@ -166,6 +166,13 @@ public final class SafetensorsFile: @unchecked Sendable {
         return file.slice(info.fileOffset..<(info.fileOffset + info.byteCount))
     }
 
+    /// Drops the tensor's pages from the resident set once it has been copied out (see
+    /// `MappedFile.releasePages`).
+    public func releasePages(ofTensor name: String) throws {
+        let info = try tensorInfo(name)
+        file.releasePages(info.fileOffset..<(info.fileOffset + info.byteCount))
+    }
+
     /// The tensor's values converted to f32.
     public func floats(_ name: String) throws -> [Float] {
         let info = try tensorInfo(name)

@@ -25,6 +25,9 @@ final class Activations {
     /// backward's gradients of them.
     let qRaw: [Tensor], kRaw: [Tensor]
     let dqRaw: Tensor, dkRaw: Tensor
+    /// Output (forward) or output gradient (backward) of a fused projection, `[tokens, widest fused]`
+    /// (Phi-3's qkv_proj / gate_up_proj; one element otherwise).
+    let fused: Tensor
     /// `[tokens, 1]` ones: projection biases are added (and their gradients summed) as rank-1 matmuls.
     let ones: Tensor
     let hf: Tensor
@@ -81,6 +84,7 @@ final class Activations {
         dqRaw = try t([norms ? n * qDim : 1])
         dkRaw = try t([norms ? n * kvDim : 1])
         ones = counted(try b.tensor([Float](repeating: 1, count: c.qkvBias || c.outputBias ? n : 1), shape: [c.qkvBias || c.outputBias ? n : 1]))
+        fused = try t([n * (m.layers.flatMap { $0.weights.filter { $0.key.isFused }.map { $0.value.shape[0] } }.max() ?? 0) + 1])
         hf = try t([n, d])
         dx = try t([n, d])
         dtmp = try t([n, d])

@@ -61,8 +61,9 @@ public struct TrainerState: Equatable, Sendable {
 /// A training checkpoint: a directory holding the trainable weights (`trainable.safetensors`, with
 /// Hugging Face / PEFT names), the AdamW moments (`optimizer.safetensors`), and `state.json` (step,
 /// data position, seed, best validation loss, and the run's settings under `run`). Written to a
-/// temporary directory and renamed into place, so a crash never leaves a half-written checkpoint
-/// (a crash between moving the old one aside and the new one in is undone by `recover`).
+/// temporary directory and swapped into place in one step (`FileSystem.replaceDirectory`), so a
+/// crash never leaves a half-written checkpoint (where the file system cannot swap names, a crash
+/// between moving the old one aside and the new one in is undone by `recover`).
 public enum Checkpoint {
     public static let weightsFile = "trainable.safetensors"
     public static let optimizerFile = "optimizer.safetensors"

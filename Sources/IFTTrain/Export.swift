@@ -20,6 +20,12 @@ extension TrainableLlama {
                     MatmulDescriptor(m: w.shape[0], n: w.shape[1], k: lora.rank, alpha: lora.scale, beta: 1))
                 merged[p] = f
             }
+            // Fused projections (Phi-3) go back to the parts LlamaLayerWeights holds.
+            for f in config.family.fusedProjections {
+                guard let w = merged[f] else { continue }
+                let parts = try LlamaModel.splittingRows(w, f.parts.map { $0.shape(in: config)[0] }, b)
+                for (p, t) in zip(f.parts, parts) { merged[p] = t }
+            }
             out.append(
                 LlamaLayerWeights(
                     attentionNorm: layer.attentionNorm, query: merged[.q]!, key: merged[.k]!, value: merged[.v]!,
@@ -57,7 +63,7 @@ extension TrainableLlama {
     public func loadAdapter(_ adapter: LoRAAdapterWeights) throws {
         guard let lora else { throw IFTError.invalidArgument("full fine-tuning has no LoRA adapters to load \(adapter.source) into") }
         try adapter.validate(against: config)
-        guard adapter.rank == lora.rank, adapter.scale == lora.scale, Set(adapter.targets) == Set(lora.targets) else {
+        guard adapter.rank == lora.rank, adapter.scale == lora.scale, Set(try config.family.loraTargets(adapter.targets)) == Set(lora.targets) else {
             throw IFTError.file(
                 path: adapter.source, location: "adapter",
                 message: "rank \(adapter.rank), factor \(adapter.scale), targets \(adapter.targets.map(\.rawValue)) differ from the model's "

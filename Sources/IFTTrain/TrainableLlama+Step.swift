@@ -112,8 +112,7 @@ extension TrainableLlama {
                 // MLP block (dx is the gradient of the block's output, and so of xm too).
                 try projectBackward(act, layer: l, .down, dy: dx, inputGradient: dact, tokens: n, accumulateInput: false, seed: seed)
                 try b.swigluBackward(gate: gate, up: up, dout: dact, dgate: dgate, dup: dup)
-                try projectBackward(h2, layer: l, .gate, dy: dgate, inputGradient: dh, tokens: n, accumulateInput: false, seed: seed)
-                try projectBackward(h2, layer: l, .up, dy: dup, inputGradient: dh, tokens: n, accumulateInput: true, seed: seed)
+                try projectBackward(h2, layer: l, [(.gate, dgate), (.up, dup)], inputGradient: dh, tokens: n, seed: seed)
                 try b.rmsNormBackward(x: xm, weight: layer.feedForwardNorm, dy: dh, eps: eps, dx: dtmp, dweight: layer.feedForwardNormParameter?.grad)
                 try b.binary(.add, dx, dtmp, into: dx)
                 // Attention block (dx is now the gradient of xm, and so of x too).
@@ -126,9 +125,7 @@ extension TrainableLlama {
                 let needInput = l > 0 || embeddingParameter != nil
                 let dhOut: Tensor? = needInput ? dh : nil
                 let (dqIn, dkIn) = try headNormBackward(layer: l, dq: dq, dk: dk, tokens: n)
-                try projectBackward(h1, layer: l, .q, dy: dqIn, inputGradient: dhOut, tokens: n, accumulateInput: false, seed: seed)
-                try projectBackward(h1, layer: l, .k, dy: dkIn, inputGradient: dhOut, tokens: n, accumulateInput: true, seed: seed)
-                try projectBackward(h1, layer: l, .v, dy: dv, inputGradient: dhOut, tokens: n, accumulateInput: true, seed: seed)
+                try projectBackward(h1, layer: l, [(.q, dqIn), (.k, dkIn), (.v, dv)], inputGradient: dhOut, tokens: n, seed: seed)
                 if needInput {
                     try b.rmsNormBackward(x: x, weight: layer.attentionNorm, dy: dh, eps: eps, dx: dtmp, dweight: layer.attentionNormParameter?.grad)
                     try b.binary(.add, dx, dtmp, into: dx)
@@ -170,9 +167,8 @@ extension TrainableLlama {
         try b.rmsNorm(x, weight: layer.attentionNorm, eps: eps, into: h1)
         // (Qwen3: the projections land in qRaw/kRaw, normalized per head into q/k.)
         let (qIn, kIn) = headNormInputs(layer: l, q: q, k: k, tokens: n)
-        try projectForward(h1, layer: l, .q, into: qIn, tokens: n, accumulate: false, seed: seed)
-        try projectForward(h1, layer: l, .k, into: kIn, tokens: n, accumulate: false, seed: seed)
-        try projectForward(h1, layer: l, .v, into: vv, tokens: n, accumulate: false, seed: seed)
+        // (Phi-3: one fused qkv_proj whose column blocks are q, k, v; TrainableLlama+Fused.swift.)
+        try projectForward(h1, layer: l, [(.q, qIn), (.k, kIn), (.v, vv)], tokens: n, seed: seed)
         try headNormForward(layer: l, q: q, k: k, tokens: n)
         try b.rope(q, positions: positions, table: ropeTable, qRope, into: q)
         try b.rope(k, positions: positions, table: ropeTable, kRope, into: k)
@@ -181,8 +177,7 @@ extension TrainableLlama {
         try projectForward(att, layer: l, .o, into: xm, tokens: n, accumulate: true, seed: seed)
         // MLP block: x' = xm + (silu(h2 Wg) * h2 Wu) Wdᵀ.
         try b.rmsNorm(xm, weight: layer.feedForwardNorm, eps: eps, into: h2)
-        try projectForward(h2, layer: l, .gate, into: gate, tokens: n, accumulate: false, seed: seed)
-        try projectForward(h2, layer: l, .up, into: up, tokens: n, accumulate: false, seed: seed)
+        try projectForward(h2, layer: l, [(.gate, gate), (.up, up)], tokens: n, seed: seed)
         try b.swiglu(gate: gate, up: up, into: act)
         // Recomputing, the layer's output xs[l + 1] is kept already: the down projection's backward
         // needs only its adapter's dropout(act) · Aᵀ.

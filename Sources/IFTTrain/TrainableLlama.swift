@@ -78,8 +78,9 @@ public final class TrainableLlama {
         self.mode = mode
         let c = config
         if mode != .full {
-            let l = lora ?? LoRAConfig()
+            var l = lora ?? LoRAConfig()
             try l.validate()
+            l.targets = try c.family.loraTargets(l.targets)
             self.lora = l
         } else {
             self.lora = nil
@@ -93,6 +94,8 @@ public final class TrainableLlama {
         hasSeparateHead = weights.output != nil
         outputNorm = try float(weights.outputNorm)
         head = weights.output != nil ? try float(weights.output!) : (mode == .full ? embedding : try float(weights.tokenEmbedding))
+        // Tied and frozen: the f32 head doubles as the lookup table (widening f16/bf16 is exact), one copy instead of two.
+        if mode != .full, !hasSeparateHead, embedding.dtype.isFloat { embedding = head }
         var params: [Parameter] = []
         if mode == .full {
             let e = try Parameter(name: "model.embed_tokens.weight", value: embedding, decays: true, backend: b)
@@ -104,9 +107,7 @@ public final class TrainableLlama {
             let prefix = "model.layers.\(i)."
             var layer = Layer(
                 attentionNorm: try float(lw.attentionNorm), feedForwardNorm: try float(lw.feedForwardNorm), weights: [:])
-            let stored: [Projection: Tensor] = [
-                .q: lw.query, .k: lw.key, .v: lw.value, .o: lw.output, .gate: lw.gate, .up: lw.up, .down: lw.down,
-            ]
+            let stored = try Self.trainedProjections(lw, family: c.family, backend: b)
             if mode == .full {
                 let n1 = try Parameter(name: prefix + "input_layernorm.weight", value: layer.attentionNorm, decays: false, backend: b)
                 layer.attentionNormParameter = n1
@@ -165,13 +166,16 @@ public final class TrainableLlama {
         parameters = params
     }
 
-    /// Loads a GGUF or Hugging Face model directory for training.
+    /// Loads a GGUF or Hugging Face model directory for training; for `qlora` the projections are
+    /// quantized to NF4 while they stream in from the file (`ProjectionFormat.fourBit`), never
+    /// held in full precision.
     public convenience init(
         files: ModelFiles, backend: any Backend, mode: TrainingMode, lora: LoRAConfig? = nil, seed: UInt64 = 0,
         maxPositions: Int? = nil
     ) throws {
         try self.init(
-            config: files.config, weights: try files.loadWeights(on: backend), backend: backend, mode: mode, lora: lora, seed: seed,
+            config: files.config, weights: try files.loadWeights(on: backend, projections: mode == .qlora ? .fourBit : .stored),
+            backend: backend, mode: mode, lora: lora, seed: seed,
             maxPositions: maxPositions)
     }
 
@@ -197,16 +201,10 @@ public final class TrainableLlama {
     /// QLoRA's frozen base: 4-bit blocks the kernels read (Q4_0, Q4_1, Q4_K, NF4) are kept as they
     /// are; anything else becomes NF4 (blocks of 64 along the input dimension).
     static func asFourBit(_ t: Tensor, _ backend: any Backend) throws -> Tensor {
-        switch t.dtype {
-        case .q4_0, .q4_1, .q4_k, .nf4: return t
-        default:
-            guard let cols = t.shape.last, cols % DType.nf4.blockSize == 0 else {
-                throw IFTError.invalidArgument(
-                    "qlora: weight \(t) cannot be stored as NF4 (its input dimension must be a multiple of \(DType.nf4.blockSize)); use --mode lora")
-            }
-            let f = try backend.floats(try LlamaModel.asFloat(t, backend))
-            return try backend.tensor(bytes: try Reference.quantize(.nf4, f), shape: t.shape, dtype: .nf4)
-        }
+        if LlamaWeights.fourBitTypes.contains(t.dtype) { return t }
+        guard let cols = t.shape.last, cols % DType.nf4.blockSize == 0 else { throw LlamaWeights.notNF4Compatible("\(t)") }
+        let f = try backend.floats(try LlamaModel.asFloat(t, backend))
+        return try backend.tensor(bytes: try Reference.quantize(.nf4, f), shape: t.shape, dtype: .nf4)
     }
 
     /// Sets every gradient to zero (before accumulating a new step).

@@ -262,6 +262,11 @@ public final class Trainer {
             throw IFTError.file(
                 path: path, location: location,
                 message: message + (lastCheckpoint.map { "; the last checkpoint, \($0), is intact: free space and continue with --resume \($0)" } ?? ""))
+        } catch IFTError.deviceLost(let what) {
+            // Nothing on the device can be trusted or read back: stop without saving anything.
+            throw IFTError.deviceLost(
+                what + " after \(state.step) completed step(s)"
+                    + (lastCheckpoint.map { "; the last checkpoint, \($0), is intact: continue with --resume \($0)" } ?? "; no checkpoint was written yet"))
         }
         bar?.finish()
         return lastValidation

@@ -53,6 +53,16 @@ public final class Recorder {
     /// Per pipeline name: nanoseconds and dispatches, summed over submissions (when `profiling`).
     public private(set) var profile: [String: (ns: Double, count: Int)] = [:]
 
+    /// Tests only: false records commands without the barriers `hazardCheck` would insert (to show
+    /// that synchronization validation catches the hazard).
+    var insertsBarriers = true
+    /// Set once a submission reported a lost device: every later command fails the same way.
+    public private(set) var lostDevice: IFTError?
+    /// Submissions so far, and `IFT_VULKAN_INJECT_DEVICE_LOST=N` (fault testing): the N-th
+    /// submission (1-based) is not sent and reports VK_ERROR_DEVICE_LOST instead.
+    private(set) var submissions = 0
+    var injectDeviceLostAt = getenv("IFT_VULKAN_INJECT_DEVICE_LOST").flatMap { Int(String(cString: $0)) }
+
     /// Forgets the accumulated `profile`.
     public func resetProfile() { profile = [:] }
 
@@ -116,6 +126,7 @@ public final class Recorder {
     }
 
     private func begin() throws {
+        if let lostDevice { throw lostDevice }
         guard !recording else { return }
         var bi = VkCommandBufferBeginInfo()
         bi.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO
@@ -134,7 +145,7 @@ public final class Recorder {
         let raw = reads.contains { r in pendingWrites.contains { $0.overlaps(r) } }
         let waw = writes.contains { w in pendingWrites.contains { $0.overlaps(w) } }
         let war = writes.contains { w in pendingReads.contains { $0.overlaps(w) } }
-        if raw || waw || war {
+        if (raw || waw || war) && insertsBarriers {
             barrier()
         }
         pendingReads.append(contentsOf: reads)
@@ -268,7 +279,17 @@ public final class Recorder {
 
     /// Submits everything recorded and waits for it.
     public func submit() throws {
+        if let lostDevice { throw lostDevice }
         guard recording else { return }
+        do {
+            try submitRecorded()
+        } catch let error as IFTError {
+            if case .deviceLost = error { lostDevice = error }
+            throw error
+        }
+    }
+
+    private func submitRecorded() throws {
         // Make device writes visible to the host before the fence signals.
         barrier(dstStage: VK_PIPELINE_STAGE_HOST_BIT.rawValue, dstAccess: VK_ACCESS_HOST_READ_BIT.rawValue)
         recording = false
@@ -277,7 +298,9 @@ public final class Recorder {
         var si = VkSubmitInfo()
         si.sType = VK_STRUCTURE_TYPE_SUBMIT_INFO
         si.commandBufferCount = 1
+        submissions += 1
         let r = withUnsafePointer(to: &cb) { cbp -> VkResult in
+            if submissions == injectDeviceLostAt { return VK_ERROR_DEVICE_LOST }
             si.pCommandBuffers = cbp
             return ctx.fn.queueSubmit(ctx.queue, 1, &si, fence)
         }

@@ -59,7 +59,7 @@ public struct DeviceInfo: Sendable {
     }
 }
 
-/// Collects validation-layer errors reported through VK_EXT_debug_utils.
+/// Collects validation-layer errors and warnings reported through VK_EXT_debug_utils.
 public final class ValidationLog: @unchecked Sendable {
     private var lock = pthread_mutex_t()
     private var messages: [String] = []
@@ -88,9 +88,11 @@ private func debugCallback(
     data: UnsafePointer<VkDebugUtilsMessengerCallbackDataEXT>?, user: UnsafeMutableRawPointer?
 ) -> VkBool32 {
     guard let user, let data else { return VkBool32(VK_FALSE) }
-    if severity.rawValue >= VK_DEBUG_UTILS_MESSAGE_SEVERITY_ERROR_BIT_EXT.rawValue {
+    // Warnings count too: the suite runs with none.
+    if severity.rawValue >= VK_DEBUG_UTILS_MESSAGE_SEVERITY_WARNING_BIT_EXT.rawValue {
         let log = Unmanaged<ValidationLog>.fromOpaque(user).takeUnretainedValue()
-        log.append(data.pointee.pMessage.map { String(cString: $0) } ?? "(no message)")
+        let kind = severity.rawValue >= VK_DEBUG_UTILS_MESSAGE_SEVERITY_ERROR_BIT_EXT.rawValue ? "error" : "warning"
+        log.append(kind + ": " + (data.pointee.pMessage.map { String(cString: $0) } ?? "(no message)"))
     }
     return VkBool32(VK_FALSE)
 }
@@ -108,8 +110,45 @@ public final class VulkanInstance {
     let physicalDevices: [VkPhysicalDevice]
     public let devices: [DeviceInfo]
 
-    public init(validation: Bool? = nil) throws {
-        let wantValidation = validation ?? (getenv("IFT_VULKAN_VALIDATION").map { String(cString: $0) } == "1")
+    /// Validation checks beyond the layer's core ones, each slower: `synchronization` reports
+    /// read/write hazards between commands (a missing barrier), `gpuAssisted` instruments the
+    /// shaders to catch out-of-bounds buffer accesses where the driver allows it.
+    public enum ValidationFeature: String, CaseIterable, Sendable {
+        case synchronization = "sync"
+        case gpuAssisted = "gpu"
+
+        var vulkanValue: VkValidationFeatureEnableEXT {
+            switch self {
+            case .synchronization: return VK_VALIDATION_FEATURE_ENABLE_SYNCHRONIZATION_VALIDATION_EXT
+            case .gpuAssisted: return VK_VALIDATION_FEATURE_ENABLE_GPU_ASSISTED_EXT
+            }
+        }
+    }
+
+    /// What `IFT_VULKAN_VALIDATION` asks for: unset or `0` nothing; `1` the core checks; a
+    /// comma-separated list of `sync` and `gpu` those features on top (e.g. `sync,gpu`).
+    public static func validationRequest(_ value: String?) throws -> (enabled: Bool, features: Set<ValidationFeature>) {
+        guard let value, !value.isEmpty, value != "0" else { return (false, []) }
+        if value == "1" { return (true, []) }
+        var features: Set<ValidationFeature> = []
+        for item in value.split(separator: ",") {
+            let name = String(item.filter { !$0.isWhitespace })
+            guard let f = ValidationFeature(rawValue: name) else {
+                throw IFTError.invalidArgument(
+                    "IFT_VULKAN_VALIDATION=\(value): unknown item '\(name)'; use 1, sync, gpu or sync,gpu")
+            }
+            features.insert(f)
+        }
+        return (true, features)
+    }
+
+    /// The validation features enabled on this instance (empty without validation).
+    public let validationFeatures: Set<ValidationFeature>
+
+    public init(validation: Bool? = nil, validationFeatures requestedFeatures: Set<ValidationFeature>? = nil) throws {
+        let fromEnvironment = try Self.validationRequest(getenv("IFT_VULKAN_VALIDATION").map { String(cString: $0) })
+        let wantValidation = validation ?? fromEnvironment.enabled
+        let features = wantValidation ? (requestedFeatures ?? fromEnvironment.features) : []
         loader = try VulkanLoader.open()
         let createInstance = try loader.instanceFunction(nil, "vkCreateInstance", as: PFN_vkCreateInstance.self)
         let enumerateLayers = try loader.instanceFunction(
@@ -126,10 +165,13 @@ public final class VulkanInstance {
                 "validation was requested but \(validationLayer) is not installed (Debian: apt-get install vulkan-validationlayers)")
         }
         validationEnabled = wantValidation
+        validationFeatures = features
 
         var instance: VkInstance?
+        let extensions = wantValidation ? ["VK_EXT_debug_utils"] + (features.isEmpty ? [] : ["VK_EXT_validation_features"]) : []
+        var enables = ValidationFeature.allCases.filter(features.contains).map(\.vulkanValue)
         let result: VkResult = try withCStrings(wantValidation ? [validationLayer] : []) { layerPtrs in
-            try withCStrings(wantValidation ? ["VK_EXT_debug_utils"] : []) { extPtrs in
+            try withCStrings(extensions) { extPtrs in
                 try withCStrings(["ift-gpu"]) { appName in
                     var app = VkApplicationInfo()
                     app.sType = VK_STRUCTURE_TYPE_APPLICATION_INFO
@@ -137,14 +179,23 @@ public final class VulkanInstance {
                     app.pEngineName = appName[0]
                     app.apiVersion = vkMakeAPIVersion(1, 2, 0)
                     return withUnsafePointer(to: &app) { appPtr in
-                        var info = VkInstanceCreateInfo()
-                        info.sType = VK_STRUCTURE_TYPE_INSTANCE_CREATE_INFO
-                        info.pApplicationInfo = appPtr
-                        info.enabledLayerCount = UInt32(layerPtrs.count)
-                        info.ppEnabledLayerNames = layerPtrs.baseAddress
-                        info.enabledExtensionCount = UInt32(extPtrs.count)
-                        info.ppEnabledExtensionNames = extPtrs.baseAddress
-                        return createInstance(&info, nil, &instance)
+                        enables.withUnsafeMutableBufferPointer { enablesPtr in
+                            var validationInfo = VkValidationFeaturesEXT()
+                            validationInfo.sType = VK_STRUCTURE_TYPE_VALIDATION_FEATURES_EXT
+                            validationInfo.enabledValidationFeatureCount = UInt32(enablesPtr.count)
+                            validationInfo.pEnabledValidationFeatures = UnsafePointer(enablesPtr.baseAddress)
+                            return withUnsafePointer(to: &validationInfo) { validationPtr in
+                                var info = VkInstanceCreateInfo()
+                                info.sType = VK_STRUCTURE_TYPE_INSTANCE_CREATE_INFO
+                                info.pNext = enablesPtr.isEmpty ? nil : UnsafeRawPointer(validationPtr)
+                                info.pApplicationInfo = appPtr
+                                info.enabledLayerCount = UInt32(layerPtrs.count)
+                                info.ppEnabledLayerNames = layerPtrs.baseAddress
+                                info.enabledExtensionCount = UInt32(extPtrs.count)
+                                info.ppEnabledExtensionNames = extPtrs.baseAddress
+                                return createInstance(&info, nil, &instance)
+                            }
+                        }
                     }
                 }
             }

@@ -52,6 +52,9 @@ func check(_ result: VkResult, _ call: @autoclosure () -> String) throws {
         if result == VK_ERROR_OUT_OF_DEVICE_MEMORY || result == VK_ERROR_OUT_OF_HOST_MEMORY {
             throw IFTError.outOfDeviceMemory("\(call()) returned \(result.rawValue)")
         }
+        if result == VK_ERROR_DEVICE_LOST {
+            throw IFTError.deviceLost("\(call()) returned VK_ERROR_DEVICE_LOST")
+        }
         throw IFTError.vulkan(call: call(), result: result.rawValue)
     }
 }

@@ -13,17 +13,27 @@ struct BenchTrain: ParsableCommand {
         abstract: "Time training steps (full, LoRA or QLoRA) on random data for a model architecture.",
         usage: "ift-gpu bench train [<options>]",
         discussion: """
-            Builds a random-weight model (SmolLM2-135M's architecture by default: 30 \
-            layers, d=576, FFN 1536, 9 heads / 3 KV heads, vocab 49152, tied embeddings) \
-            or loads --model, and runs --steps optimizer steps (after --warmup untimed \
-            ones) on random tokens, batch x seq per step, every target learned. Prints \
-            tokens/s, milliseconds per step, the activations' memory and peak memory. `Tools/bench-train.sh` runs \
-            this beside PyTorch + peft on the same workload (`Tools/bench-train-torch.py`) \
-            and prints the ratio.
+            Builds a random-weight model of a published architecture (--shape: \
+            smollm2-135m, the default, llama-3.2-1b, llama-3.1-8b or qwen2.5-0.5b, with \
+            their config.json numbers) or loads --model, and runs --steps optimizer steps \
+            (after --warmup untimed ones) on random tokens, batch x seq per step, every \
+            target learned. Prints tokens/s, milliseconds per step, the activations' bytes \
+            (far fewer with --checkpoint-activations) and peak memory: the process's peak \
+            resident set (getrusage ru_maxrss, mapped file pages included) after loading \
+            and after the steps, and on Vulkan the device tensors' peak.
+
+            With --mode qlora no full-precision projection weight is made: a random model's \
+            projections are random NF4 blocks made directly (embedding and head bf16, as a \
+            bf16 checkpoint gives them), and a --model with 16/32-bit weights is quantized \
+            to NF4 tensor by tensor as it streams in from the mapped file \
+            (`Tools/gpu-run.sh` measures the llama-3.1-8b shape at batch 1 x 2048). \
+            `Tools/bench-train.sh` runs this beside PyTorch + peft on the same workload \
+            (`Tools/bench-train-torch.py`) and prints the ratio.
 
             Examples:
               ift-gpu bench train --backend cpu --mode lora --batch 4 --seq 256 --steps 3
               ift-gpu bench train --mode qlora --layers 4 --steps 2
+              ift-gpu bench train --shape llama-3.2-1b --mode qlora --layers 2 --seq 64
               ift-gpu bench train --backend cpu --seq 1024 --checkpoint-activations
               ift-gpu bench train --backend vulkan --mode full --batch 8 --seq 512 --json
             """)
@@ -52,6 +62,9 @@ struct BenchTrain: ParsableCommand {
     @Option(help: "Override the number of layers of the random model (a quick run).")
     var layers: Int?
 
+    @Option(help: "The random model's architecture: \(LlamaConfig.namedShapes.map(\.name).joined(separator: ", ")) (default: the first).")
+    var shape: String?
+
     @Flag(name: .customLong("checkpoint-activations"), help: "Activation checkpointing: keep each layer's input only, recompute the rest in the backward pass.")
     var checkpointActivations = false
 
@@ -66,13 +79,12 @@ struct BenchTrain: ParsableCommand {
             throw ValidationError("--batch, --steps and --rank must be >= 1, --seq >= 2, --warmup >= 0")
         }
         if let layers, layers < 1 { throw ValidationError("--layers must be >= 1") }
+        if let shape {
+            guard model == nil else { throw ValidationError("--shape describes a random model; drop it with --model") }
+            do { _ = try LlamaConfig.shape(named: shape) } catch { throw ValidationError("--shape: \(error)") }
+        }
         try backendOptions.validate()
     }
-
-    /// SmolLM2-135M's architecture.
-    static let smolLM2 = LlamaConfig(
-        vocabSize: 49152, hiddenSize: 576, intermediateSize: 1536, layerCount: 30, headCount: 9, kvHeadCount: 3, headDim: 64,
-        ropeTheta: 100_000, rmsNormEps: 1e-5, maxPositions: 8192, tieWordEmbeddings: true)
 
     func run() throws {
         let backend = try backendOptions.makeBackend()
@@ -83,11 +95,14 @@ struct BenchTrain: ParsableCommand {
             let files = try ModelFiles(path: try ModelStore().resolve(path))
             model = try TrainableLlama(files: files, backend: backend, mode: m, lora: lora, maxPositions: seq + 1)
         } else {
-            var c = Self.smolLM2
+            var c = try LlamaConfig.shape(named: shape ?? LlamaConfig.namedShapes[0].name)
             if let layers { c.layerCount = layers }
             model = try TrainableLlama(
-                config: c, weights: try LlamaWeights.random(c, on: backend), backend: backend, mode: m, lora: lora, maxPositions: seq + 1)
+                config: c, weights: try LlamaWeights.random(c, on: backend, projections: m == .qlora ? .fourBit : .stored),
+                backend: backend, mode: m, lora: lora, maxPositions: seq + 1)
         }
+        let loadRSS = Trainer.peakRSSMB()
+        let architecture = self.model ?? shape ?? LlamaConfig.namedShapes[0].name
         model.checkpointActivations = checkpointActivations
         let c = model.config
         var rng = SeededGenerator(seed: 1)
@@ -131,15 +146,15 @@ struct BenchTrain: ParsableCommand {
         }
         if json {
             print(
-                "{\"framework\":\"ift-gpu\",\"backend\":\"\(backend.name)\",\"mode\":\"\(mode)\",\"batch\":\(batch),\"seq\":\(seq),\"layers\":\(c.layerCount),\"tokens_per_s\":\(ProgressBar.fixed(tps, 2)),\"step_ms\":\(ProgressBar.fixed(mean * 1000, 1)),\"peak_rss_mb\":\(ProgressBar.fixed(rss, 0)),\(device.map { "\"peak_device_mb\":\(ProgressBar.fixed($0, 0))," } ?? "")\"checkpoint_activations\":\(checkpointActivations),\"activation_mb\":\(ProgressBar.fixed(Double(model.activationBytes) / 1_048_576, 1)),\"trainable_params\":\(model.trainableCount),\"base_weight_mb\":\(ProgressBar.fixed(Double(model.baseWeightBytes) / 1e6, 1)),\"first_loss\":\(ProgressBar.fixed(firstLoss, 6)),\"loss\":\(ProgressBar.fixed(lastLoss, 6))\(cpuFields)}")
+                "{\"framework\":\"ift-gpu\",\"backend\":\"\(backend.name)\",\"mode\":\"\(mode)\",\"model\":\(JSONValue.string(architecture)),\"batch\":\(batch),\"seq\":\(seq),\"layers\":\(c.layerCount),\"tokens_per_s\":\(ProgressBar.fixed(tps, 2)),\"step_ms\":\(ProgressBar.fixed(mean * 1000, 1)),\"peak_rss_mb\":\(ProgressBar.fixed(rss, 0)),\"load_peak_rss_mb\":\(ProgressBar.fixed(loadRSS, 0)),\(device.map { "\"peak_device_mb\":\(ProgressBar.fixed($0, 0))," } ?? "")\"checkpoint_activations\":\(checkpointActivations),\"activation_mb\":\(ProgressBar.fixed(Double(model.activationBytes) / 1_048_576, 1)),\"trainable_params\":\(model.trainableCount),\"base_weight_mb\":\(ProgressBar.fixed(Double(model.baseWeightBytes) / 1e6, 1)),\"first_loss\":\(ProgressBar.fixed(firstLoss, 6)),\"loss\":\(ProgressBar.fixed(lastLoss, 6))\(cpuFields)}")
         } else {
-            print("bench train: \(mode) on \(backend.name), \(c.layerCount) layers, batch \(batch) x \(seq) tokens, \(model.trainableCount) trainable parameters")
+            print("bench train: \(mode) on \(backend.name), \(architecture), \(c.layerCount) layers, batch \(batch) x \(seq) tokens, \(model.trainableCount) trainable parameters")
             if let cpu = backend as? CPUBackend {
                 print("  \(cpu.blas.features.summary); BLAS kernel \(cpu.blas.kernel ?? cpu.blas.path), \(CPUThreads.count) threads")
             }
             print("  \(ProgressBar.fixed(tps, 1)) tokens/s, \(ProgressBar.fixed(mean * 1000, 1)) ms per step (mean of \(steps) after \(warmup) warm-up)")
             print("  activations: \(ProgressBar.bytes(Double(model.activationBytes)))\(checkpointActivations ? " (checkpointed: layer inputs + one layer)" : "")")
-            print("  peak memory: process RSS \(ProgressBar.fixed(rss, 0)) MB\(device.map { ", device tensors \(ProgressBar.fixed($0, 0)) MB" } ?? ""); base weights \(ProgressBar.bytes(Double(model.baseWeightBytes))); loss \(ProgressBar.fixed(lastLoss, 4))")
+            print("  peak memory: process RSS \(ProgressBar.fixed(rss, 0)) MB (\(ProgressBar.fixed(loadRSS, 0)) MB after loading)\(device.map { ", device tensors \(ProgressBar.fixed($0, 0)) MB" } ?? ""); base weights \(ProgressBar.bytes(Double(model.baseWeightBytes))); loss \(ProgressBar.fixed(lastLoss, 4))")
         }
     }
 }

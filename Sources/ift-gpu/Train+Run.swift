@@ -55,7 +55,7 @@ extension Train {
         let loadStart = ContinuousClock.now
         let trainable = try TrainableLlama(
             files: files, backend: backend, mode: trainingMode, lora: trainingMode == .full ? nil : lora, seed: seed,
-            maxPositions: min(files.config.maxPositions, max(maxLength + 1, 2048)))
+            maxPositions: min(try files.config.contextPositions(requested: nil), max(maxLength + 1, 2048)))
         if let startAdapter, let path = adapter {
             try trainable.loadAdapter(startAdapter)
             print("adapter:  starting from \(path) (rank \(rank), alpha \(alpha)\(rslora ? ", rsLoRA" : ""))")

@@ -77,7 +77,7 @@ struct Train: AsyncParsableCommand {
     @Option(name: .customLong("lora-dropout"), help: "Dropout on the adapters' input.")
     var loraDropout: Float = 0.05
 
-    @Option(name: .customLong("lora-targets"), help: "Projections with adapters: all, or a list of q,k,v,o,gate,up,down.")
+    @Option(name: .customLong("lora-targets"), help: "Projections with adapters: all, or a list of q,k,v,o,gate,up,down (Phi-3: qkv,o,gate_up,down).")
     var loraTargets: String = "all"
 
     @Flag(inversion: .prefixedNo, help: "rsLoRA scaling alpha/sqrt(r).")

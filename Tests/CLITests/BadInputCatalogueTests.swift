@@ -60,6 +60,11 @@ final class BadInputCatalogueTests: XCTestCase {
         row("gguf oversized tensor", generate("huge.gguf"), ["huge.gguf", "token_embd.weight", "absurd dimension"])
         row("gguf that is a text file", generate("text.gguf"), ["text.gguf", "not a GGUF file"])
         row("model path missing", generate("missing.gguf"), ["'missing.gguf' is neither a file or directory nor a known model"])
+        // Hugging Face Hub models (the hub's own refusals, cuts and corruptions: HubPullCLITests).
+        row("hf: name without ORG/", ["model", "pull", "hf:justaname"], ["'hf:justaname' is not a Hugging Face model name", "expected hf:ORG/NAME"])
+        row("hf: model not pulled", generate("hf:org/name"), ["model hf:org/name is not downloaded yet", "run `ift-gpu model pull hf:org/name`"])
+        row("hub unreachable", ["model", "pull", "hf:org/name"], ["cannot reach the Hugging Face Hub at http://127.0.0.1:1", "HF_ENDPOINT"],
+            env: ["HF_ENDPOINT": "http://127.0.0.1:1"])
         // Model files: Hugging Face directories.
         row("safetensors cut short", generate("st-cut"), ["st-cut/model.safetensors", "run past the end of the data section", "truncated file?"])
         row("safetensors header longer than the file", generate("st-header"), ["st-header/model.safetensors", "header length 716400 runs past the end"])
@@ -121,6 +126,8 @@ final class BadInputCatalogueTests: XCTestCase {
         row("device memory exhausted", train(["--backend", "vulkan"]),
             ["out of device memory", "IFT_VULKAN_MEMORY_LIMIT allows 65536 bytes", "MiB in use", "smaller --batch-size", "--mode qlora"],
             env: ["IFT_VULKAN_MEMORY_LIMIT": "64K"])
+        row("Vulkan device lost", train(["--backend", "vulkan"]), ["the Vulkan device was lost", "VK_ERROR_DEVICE_LOST", "--backend cpu"],
+            env: ["IFT_VULKAN_INJECT_DEVICE_LOST": "1"])
         row("IFT_VULKAN_MEMORY_LIMIT not a size", train(["--backend", "vulkan"]), ["IFT_VULKAN_MEMORY_LIMIT must be a size", "512M"],
             env: ["IFT_VULKAN_MEMORY_LIMIT": "lots"])
         row("BLAS library missing", train(["--backend", "cpu"]), ["IFT_BLAS_LIBRARY=/nonexistent/libopenblas.so.0 could not be opened", "--backend cpu-ref"],

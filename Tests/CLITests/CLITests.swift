@@ -100,6 +100,7 @@ extension CLITests {
             ("llama3", ["family:          llama: rope scaling llama3 factor 4"]),
             ("llama3/model.gguf", ["rope scaling by rope_freqs"]),
             ("mistral", ["family:          mistral: sliding window 4096"]),
+            ("phi3/model.gguf", ["architecture:    phi3", "family:          phi3: fused qkv_proj and gate_up_proj, rope scaling longrope"]),
         ] {
             let r = try run(["model", "info", Self.families + "/" + dir])
             XCTAssertEqual(r.status, 0, r.stderr)

@@ -64,7 +64,7 @@ final class RopeScalingTests: XCTestCase {
     func testUnsupportedRopeTypeNamesTheSupportedOnes() throws {
         for (extra, key) in [
             (#""rope_scaling": {"type": "dynamic", "factor": 2}"#, "key rope_scaling.rope_type"),
-            (#""rope_parameters": {"rope_type": "longrope", "rope_theta": 10000}"#, "key rope_parameters.rope_type"),
+            (#""rope_parameters": {"rope_type": "proportional", "rope_theta": 10000}"#, "key rope_parameters.rope_type"),
         ] {
             assertFileError(try config(extra), path: "c.json", location: [key], contains: ["not supported", "default, linear, llama3, yarn"])
         }
@@ -91,9 +91,12 @@ final class RopeScalingTests: XCTestCase {
         let gemma = #"{"architectures": ["Gemma2ForCausalLM"], "vocab_size": 10, "hidden_size": 16, "intermediate_size": 32, "num_hidden_layers": 1, "num_attention_heads": 2}"#
         assertFileError(try LlamaConfig(huggingFace: JSONValue.parse(gemma), path: "c.json"), path: "c.json",
                         location: ["key architectures"], contains: ["Gemma2ForCausalLM", "Qwen2ForCausalLM", "MistralForCausalLM"])
-        let phi = #"{"model_type": "phi3", "vocab_size": 10, "hidden_size": 16, "intermediate_size": 32, "num_hidden_layers": 1, "num_attention_heads": 2}"#
+        let phi = #"{"model_type": "phi", "vocab_size": 10, "hidden_size": 16, "intermediate_size": 32, "num_hidden_layers": 1, "num_attention_heads": 2}"#
         assertFileError(try LlamaConfig(huggingFace: JSONValue.parse(phi), path: "c.json"), path: "c.json",
-                        location: ["key model_type"], contains: ["phi3", "llama, mistral, qwen2, qwen3"])
+                        location: ["key model_type"], contains: ["'phi'", "llama, mistral, qwen2, qwen3, phi3"])
+        // Longrope without its factors names what is missing.
+        assertFileError(try config(#""rope_parameters": {"rope_type": "longrope", "rope_theta": 10000}"#), path: "c.json",
+                        location: ["key rope_parameters"], contains: ["short_factor", "long_factor"])
     }
 
     func testQwenAndMistralDefaults() throws {

@@ -81,11 +81,12 @@ final class ActivationCheckpointingTests: XCTestCase {
         }
     }
 
-    /// The Qwen2 (Q/K/V biases, untied head) and Qwen3 (per-head Q/K norms) fixtures of
-    /// `Tools/make-family-fixtures.py`, full and LoRA, on their own micro-batches.
+    /// The Qwen2 (Q/K/V biases, untied head), Qwen3 (per-head Q/K norms) and Phi-3 (fused
+    /// qkv_proj / gate_up_proj) fixtures of `Tools/make-family-fixtures.py`, full and LoRA, on their
+    /// own micro-batches.
     func testFamilyFixturesAreBitIdentical() throws {
         let ref = CPUReferenceBackend()
-        for name in ["qwen2", "qwen3"] {
+        for name in ["qwen2", "qwen3", "phi3"] {
             let f = FamilyFixture(name)
             let bs = try f.batches()
             for mode in [TrainingMode.full, .lora] {

@@ -14,13 +14,13 @@ final class AdapterTests: XCTestCase {
         var layers: [[Projection: LoRAAdapterWeights.Pair]] = []
         for _ in 0..<config.layerCount {
             var l: [Projection: LoRAAdapterWeights.Pair] = [:]
-            for p in Projection.allCases {
+            for p in Projection.split {
                 let s = p.shape(in: config)
                 l[p] = .init(a: (0..<(rank * s[1])).map { _ in 0.3 * rng.normal() }, b: (0..<(s[0] * rank)).map { _ in 0.3 * rng.normal() })
             }
             layers.append(l)
         }
-        return LoRAAdapterWeights(rank: rank, alpha: 6, rsLoRA: rs, targets: Projection.allCases, layers: layers, source: "test", baseModel: "tiny", promptStyle: "chatml")
+        return LoRAAdapterWeights(rank: rank, alpha: 6, rsLoRA: rs, targets: Projection.split, layers: layers, source: "test", baseModel: "tiny", promptStyle: "chatml")
     }
 
     func tempDir() throws -> String {

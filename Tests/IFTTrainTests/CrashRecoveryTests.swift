@@ -34,3 +34,35 @@ extension TrainerTests {
         XCTAssertFalse(FileSystem.list(tmp + "/killed").contains { $0.contains(".tmp-") || $0.hasSuffix(".old") }, "\(FileSystem.list(tmp + "/killed"))")
     }
 }
+
+extension TrainerTests {
+    /// Replacing a checkpoint: the new directory takes the name, the old one is gone, and nothing
+    /// else is left — through Linux's atomic name exchange (the path never disappears) and through
+    /// the two-rename fallback (IFT_TEST_NO_RENAME_EXCHANGE=1).
+    func testReplaceDirectorySwapsAtomicallyOrFallsBack() throws {
+        #if os(Linux)
+        XCTAssertTrue(try exchangeWorks(), "renameat2(RENAME_EXCHANGE) is available on this Linux file system")
+        #endif
+        for fallback in [false, true] {
+            if fallback { setenv("IFT_TEST_NO_RENAME_EXCHANGE", "1", 1) }
+            defer { unsetenv("IFT_TEST_NO_RENAME_EXCHANGE") }
+            let dir = tmp + "/replace-\(fallback)"
+            for (name, text) in [(dir + "/checkpoint", "old"), (dir + "/checkpoint.tmp-1", "new")] {
+                try FileSystem.makeDirectories(name)
+                try text.write(toFile: name + "/state.json", atomically: false, encoding: .utf8)
+            }
+            try FileSystem.replaceDirectory(dir + "/checkpoint", with: dir + "/checkpoint.tmp-1")
+            XCTAssertEqual(try FileSystem.readText(dir + "/checkpoint/state.json"), "new", "fallback \(fallback)")
+            XCTAssertEqual(FileSystem.list(dir), ["checkpoint"], "fallback \(fallback)")
+        }
+    }
+
+    private func exchangeWorks() throws -> Bool {
+        let a = tmp + "/exchange-a", b = tmp + "/exchange-b"
+        try FileSystem.makeDirectories(a)
+        try FileSystem.makeDirectories(b)
+        try "a".write(toFile: a + "/f", atomically: false, encoding: .utf8)
+        guard FileSystem.exchange(a, b) else { return false }
+        return FileSystem.exists(b + "/f") && !FileSystem.exists(a + "/f")
+    }
+}

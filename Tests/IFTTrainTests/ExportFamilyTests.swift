@@ -42,7 +42,7 @@ final class ExportFamilyTests: XCTestCase {
         maxAbs(try a.ropeTable(positions: 64), try b.ropeTable(positions: 64))
     }
 
-    static let families = ["qwen2", "qwen3", "llama3", "mistral"]
+    static let families = ["qwen2", "qwen3", "llama3", "mistral", "phi3"]
 
     func testMergedGGUFAndHuggingFaceExportsReloadToTheSameModel() throws {
         let dir = try tempDir(keep: true)
@@ -71,9 +71,10 @@ final class ExportFamilyTests: XCTestCase {
                 XCTAssertEqual(gc.ropeScaling?.type, c.ropeScaling?.type == "llama3" ? nil : c.ropeScaling?.type, name)
                 XCTAssertEqual(gc.ropeFrequencyFactors != nil, c.ropeScaling?.type == "llama3", "\(name): llama3 scaling as rope_freqs")
                 let rope = try ropeDifference(gc, c)
-                // llama3's rope_freqs factors are stored as F32 (as llama.cpp's converter does): the
-                // table's angles move by ~1e-6 over 64 positions (measured 1.07e-6).
-                XCTAssertLessThan(rope, c.ropeScaling?.type == "llama3" ? 5e-6 : 1e-7, "\(name): the same RoPE table")
+                // llama3's rope_freqs and Phi-3's LongRoPE factors are stored as F32 (as llama.cpp's
+                // converter does): the table's angles move by ~1e-6 over 64 positions (measured 1.07e-6).
+                let f32Factors = c.ropeScaling?.type == "llama3" || c.ropeScaling?.type == "longrope"
+                XCTAssertLessThan(rope, f32Factors ? 5e-6 : 1e-7, "\(name): the same RoPE table")
                 let dg = maxAbs(try logits(try g.loadModel(on: be), f), source)
                 XCTAssertLessThan(dg, 1e-5, "\(name) GGUF on \(be.name)")
 
@@ -113,7 +114,7 @@ final class ExportFamilyTests: XCTestCase {
     func testGGUFSourceExportsRoundTrip() throws {
         let dir = try tempDir()
         let be = CPUReferenceBackend()
-        for name in ["qwen2", "qwen3", "mistral"] {
+        for name in ["qwen2", "qwen3", "mistral", "phi3"] {
             let f = FamilyFixture(name)
             let files = try f.files(gguf: true)
             let weights = try files.loadWeights(on: be)
@@ -191,6 +192,62 @@ final class ExportFamilyTests: XCTestCase {
             let text = "\(error)"
             XCTAssertTrue(text.contains("general.architecture") && text.contains("qwen2") && text.contains("llama"), text)
         }
+    }
+
+    /// A Phi-3 LoRA trained on the fused modules: its PEFT export (`qkv_proj`, `gate_up_proj`
+    /// names, one adapter each) attached to the base, and the merged weights (fused tensors split
+    /// back into Q/K/V and gate/up, exported as Hugging Face and GGUF and reloaded), give the same
+    /// logits. With IFT_EXPORT_KEEP=DIR, `phi3-peft/` and our logits `phi3-peft-logits.safetensors`
+    /// stay for `Tools/check-family-export.py`, which loads the adapter with `peft`.
+    func testPhi3PEFTAdapterAndMergedExportsAgree() throws {
+        let dir = try tempDir(keep: true)
+        let f = FamilyFixture("phi3")
+        let be = CPUReferenceBackend()
+        let files = try f.files(gguf: false)
+        let c = files.config
+        let m = try f.trainable(.lora, backend: be)
+        try m.zeroGradients()
+        for b in try f.batches() { try m.step(b, lossScale: 0.05) }
+        var rng = SeededGenerator(seed: 12)
+        for p in m.parameters where p.name.contains("lora_B") {
+            try m.setParameter(p.name, (0..<p.value.count).map { _ in 0.2 * rng.normal() })
+        }
+        try m.exportPEFTAdapter(to: dir + "/phi3-peft", baseModel: f.dir)
+        let peftConfig = try JSONValue.parse(contentsOf: dir + "/phi3-peft/adapter_config.json")
+        XCTAssertEqual(
+            Set(peftConfig["target_modules"]?.arrayValue?.compactMap(\.stringValue) ?? []), ["qkv_proj", "o_proj", "gate_up_proj", "down_proj"])
+        let names = Set(try SafetensorsFile(path: dir + "/phi3-peft/adapter_model.safetensors").tensors.map(\.name))
+        XCTAssertTrue(names.contains("base_model.model.model.layers.1.self_attn.qkv_proj.lora_B.weight"), "\(names.sorted())")
+        XCTAssertTrue(names.contains("base_model.model.model.layers.0.mlp.gate_up_proj.lora_A.weight"), "\(names.sorted())")
+
+        let merged = try logits(try m.inferenceModel(), f)
+        let base = try logits(try files.loadModel(on: be), f)
+        XCTAssertGreaterThan(maxAbs(merged, base), 0.01, "the adapter changes the logits")
+        let attached = try files.loadModel(on: be)
+        try attached.attach(try LoRAAdapterWeights.load(dir + "/phi3-peft", config: c))
+        let dAttached = maxAbs(try logits(attached, f), merged)
+        XCTAssertLessThan(dAttached, 1e-5, "PEFT adapter attached vs merged")
+        // The same adapter as a llama.cpp GGUF LoRA (attn_qkv, ffn_up holding gate and up).
+        try m.loraAdapterWeights().writeGGUF(to: dir + "/phi3-lora.gguf", config: c)
+        let loraFile = try GGUFFile(path: dir + "/phi3-lora.gguf")
+        XCTAssertEqual(try loraFile.tensorInfo("blk.0.ffn_up.weight.lora_b").shape, [64, 4])
+        XCTAssertEqual(try loraFile.tensorInfo("blk.1.attn_qkv.weight.lora_b").shape, [32, 4])
+        let fromGGUF = try files.loadModel(on: be)
+        try fromGGUF.attach(try LoRAAdapterWeights.load(dir + "/phi3-lora.gguf", config: c))
+        let dLoRAGGUF = maxAbs(try logits(fromGGUF, f), merged)
+        XCTAssertLessThan(dLoRAGGUF, 1e-5, "GGUF LoRA attached vs merged")
+        var w = SafetensorsWriter()
+        try w.addTensor(name: "logits", shape: [merged.count / c.vocabSize, c.vocabSize], floats: merged)
+        try w.write(to: dir + "/phi3-peft-logits.safetensors")
+
+        let weights = try m.mergedWeights()
+        try ModelExport.writeGGUF(weights: weights, config: c, source: files, backend: be, type: .f32, promptStyle: nil, name: nil, to: dir + "/phi3-merged.gguf")
+        try ModelExport.writeHuggingFace(weights: weights, config: c, source: files, backend: be, dtype: .f32, promptStyle: nil, to: dir + "/phi3-merged-hf")
+        let dg = maxAbs(try logits(try ModelFiles(path: dir + "/phi3-merged.gguf").loadModel(on: be), f), merged)
+        let dh = maxAbs(try logits(try ModelFiles(path: dir + "/phi3-merged-hf").loadModel(on: be), f), merged)
+        XCTAssertLessThan(dg, 1e-5, "merged GGUF")
+        XCTAssertLessThan(dh, 1e-5, "merged HF")
+        print("phi3 LoRA: PEFT attached vs merged \(dAttached), GGUF LoRA \(dLoRAGGUF); merged GGUF \(dg), merged HF \(dh)")
     }
 
     /// SentencePiece vocabularies: a GGUF source's metadata is copied into a GGUF export (the

@@ -213,12 +213,15 @@ extension FamilyParityTestCase {
 
 /// A family's structure at widths QLoRA can quantize (64), for `checkModesAgree`.
 func familyConfig(_ family: ModelFamily) -> LlamaConfig {
-    LlamaConfig(
+    let shortFactor: [Double] = [1, 1.25, 1.5, 1.75, 2, 2.25, 2.5, 2.75], longFactor: [Double] = [2, 3, 4, 5, 6, 7, 8, 9]
+    let longrope = LlamaConfig.RopeScaling(
+        type: "longrope", factor: nil, parameters: ["original_max_position_embeddings": 16], shortFactor: shortFactor, longFactor: longFactor)
+    return LlamaConfig(
         vocabSize: 50, hiddenSize: 64, intermediateSize: 128, layerCount: 2, headCount: 4, kvHeadCount: 2,
         headDim: family == .qwen3 ? 32 : 16, maxPositions: 32, tieWordEmbeddings: family != .qwen2,
         ropeScaling: family == .llama
             ? .init(type: "llama3", factor: 4, parameters: ["factor": 4, "low_freq_factor": 1, "high_freq_factor": 4, "original_max_position_embeddings": 8])
-            : nil,
+            : family == .phi3 ? longrope : nil,
         family: family, qkvBias: family == .qwen2, qkNorm: family == .qwen3)
 }
 

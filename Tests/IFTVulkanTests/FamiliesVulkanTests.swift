@@ -14,7 +14,7 @@ import XCTest
 final class FamiliesVulkanTests: VulkanTestCase {
     static let root = String(#filePath).split(separator: "/", omittingEmptySubsequences: false).dropLast(2).joined(separator: "/")
         + "/IFTTrainTests/Fixtures/families"
-    static let families = ["llama3", "qwen2", "qwen3", "mistral"]
+    static let families = ["llama3", "qwen2", "qwen3", "mistral", "phi3"]
 
     func batches(_ dir: String) throws -> [Batch] {
         let json = try JSONValue.parse(contentsOf: dir + "/batches.json")

@@ -5,7 +5,7 @@ import IFTVulkan
 import XCTest
 
 /// One Vulkan backend shared by all tests (creating a device per test is slow on lavapipe), with the
-/// Khronos validation layer enabled whenever it is installed. With IFT_REQUIRE_VULKAN=1 (CI) a
+/// Khronos validation layer (with synchronization validation) enabled whenever it is installed. With IFT_REQUIRE_VULKAN=1 (CI) a
 /// missing device or validation layer fails the tests instead of skipping them.
 enum VulkanTestSupport {
     static let requireVulkan = ProcessInfo.processInfo.environment["IFT_REQUIRE_VULKAN"] == "1"
@@ -14,7 +14,10 @@ enum VulkanTestSupport {
         do {
             let instance: VulkanInstance
             do {
-                instance = try VulkanInstance(validation: true)
+                // Synchronization validation too (missing barriers), unless IFT_VULKAN_VALIDATION
+                // names other features (e.g. `sync,gpu` for a GPU-assisted run).
+                let requested = try VulkanInstance.validationRequest(ProcessInfo.processInfo.environment["IFT_VULKAN_VALIDATION"])
+                instance = try VulkanInstance(validation: true, validationFeatures: requested.features.isEmpty ? [.synchronization] : requested.features)
             } catch IFTError.vulkanUnavailable(let why) where why.contains("validation") && !requireVulkan {
                 print("note: \(why); Vulkan tests run without validation")
                 instance = try VulkanInstance(validation: false)

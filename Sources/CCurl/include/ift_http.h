@@ -29,6 +29,19 @@ int ift_http_request(const char *url, const char *method, const char *const *hea
                      long total_timeout_seconds, ift_http_body_fn body, void *context, long *status, char *error,
                      size_t error_length);
 
+/// Receives each response header line as it arrives ("HTTP/1.1 200 OK", "ETag: ...", with its
+/// CR LF), for every response of a redirect chain.
+typedef void (*ift_http_header_fn)(void *context, const char *line, size_t length);
+
+/// A streamed GET with extra header lines (e.g. "Range: bytes=N-", "Authorization: ..."), following
+/// redirects (libcurl does not pass an Authorization header on to another host). Statuses >= 400
+/// are not errors here: `header` sees each status line, so the receiver knows the final status
+/// before the body comes. Returns -1 with `error` set on transport failures (connection, TLS, a
+/// transfer cut or stalled for `stall_seconds`), or when `body` stops the transfer.
+int ift_http_fetch(const char *url, const char *const *headers, int header_count, long connect_timeout_seconds,
+                   long stall_seconds, ift_http_header_fn header, ift_http_body_fn body, ift_http_progress_fn progress,
+                   void *context, long *status, char *error, size_t error_length);
+
 #ifdef __cplusplus
 }
 #endif
