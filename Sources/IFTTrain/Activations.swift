@@ -4,9 +4,16 @@ import IFTModel
 /// What a training step keeps from its forward pass for the backward pass, plus the backward's
 /// scratch, allocated once for up to `capacity` tokens (batch x length) and viewed at the size of
 /// each batch (tensors share storage from element 0, so smaller batches reuse the memory).
+///
+/// With `checkpointing` (activation checkpointing) only the layer inputs `xs` are kept per layer:
+/// every other per-layer entry is the same single tensor (one layer's worth), which the backward
+/// refills by recomputing each layer from its input just before that layer's backward.
 final class Activations {
     let capacity: Int
     let rank: Int
+    let checkpointing: Bool
+    /// Bytes of every tensor allocated here (each shared tensor once).
+    let byteCount: Int
     // Per layer (index l): the layer's input xs[l] (xs[layerCount] is the final residual), its
     // normalized inputs, post-RoPE q/k, v, attention output and log-sum-exp, the residual after
     // attention, the MLP's gate/up/activation, and each adapter's `x · Aᵀ`.
@@ -38,14 +45,25 @@ final class Activations {
     let chunkTargets: [Tensor]
     let chunkLosses: [Tensor]
 
-    init(model m: TrainableLlama, capacity n: Int) throws {
+    init(model m: TrainableLlama, capacity n: Int, checkpointing: Bool = false) throws {
         let c = m.config, b = m.backend
         capacity = n
         rank = m.lora?.rank ?? 0
+        self.checkpointing = checkpointing
         let d = c.hiddenSize, f = c.intermediateSize
         let qDim = c.headCount * c.headDim, kvDim = c.kvHeadCount * c.headDim
-        func t(_ shape: [Int], _ dtype: DType = .f32) throws -> Tensor { try b.makeTensor(shape: shape, dtype: dtype) }
-        func perLayer(_ shape: [Int]) throws -> [Tensor] { try (0..<c.layerCount).map { _ in try t(shape) } }
+        var bytes = 0
+        func counted(_ t: Tensor) -> Tensor {
+            bytes += t.byteCount
+            return t
+        }
+        func t(_ shape: [Int], _ dtype: DType = .f32) throws -> Tensor { counted(try b.makeTensor(shape: shape, dtype: dtype)) }
+        /// One tensor per layer, or (checkpointing) one tensor for all layers.
+        func eachLayer<T>(_ make: () throws -> T) rethrows -> [T] {
+            if checkpointing { return Array(repeating: try make(), count: c.layerCount) }
+            return try (0..<c.layerCount).map { _ in try make() }
+        }
+        func perLayer(_ shape: [Int]) throws -> [Tensor] { try eachLayer { try t(shape) } }
         xs = try (0...c.layerCount).map { _ in try t([n, d]) }
         h1 = try perLayer([n, d])
         q = try perLayer([n, qDim])
@@ -58,15 +76,14 @@ final class Activations {
         gate = try perLayer([n, f])
         up = try perLayer([n, f])
         act = try perLayer([n, f])
-        xa = try m.layers.map { layer in
-            try layer.adapters.mapValues { _ in try t([n, m.lora?.rank ?? 1]) }
-        }
+        let adapted = Set(m.layers.flatMap(\.adapters.keys))
+        xa = try eachLayer { try Dictionary(uniqueKeysWithValues: adapted.map { ($0, try t([n, m.lora?.rank ?? 1])) }) }
         let norms = c.qkNorm
         qRaw = norms ? try perLayer([n, qDim]) : []
         kRaw = norms ? try perLayer([n, kvDim]) : []
         dqRaw = try t([norms ? n * qDim : 1])
         dkRaw = try t([norms ? n * kvDim : 1])
-        ones = try b.tensor([Float](repeating: 1, count: c.qkvBias || c.outputBias ? n : 1), shape: [c.qkvBias || c.outputBias ? n : 1])
+        ones = counted(try b.tensor([Float](repeating: 1, count: c.qkvBias || c.outputBias ? n : 1), shape: [c.qkvBias || c.outputBias ? n : 1]))
         fused = try t([n * (m.layers.flatMap { $0.weights.filter { $0.key.isFused }.map { $0.value.shape[0] } }.max() ?? 0) + 1])
         hf = try t([n, d])
         dx = try t([n, d])
@@ -100,6 +117,7 @@ final class Activations {
         let chunks = (n + rows - 1) / rows
         chunkTargets = try (0..<chunks).map { i in try t([min(rows, n - i * rows)], .i32) }
         chunkLosses = try (0..<chunks).map { i in try t([min(rows, n - i * rows)]) }
+        byteCount = bytes
     }
 }
 

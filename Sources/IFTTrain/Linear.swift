@@ -27,11 +27,19 @@ extension TrainableLlama {
             // y += ones[n, 1] · bias[1, out]
             try b.matmul(view(acts.ones, [n, 1]), bias, y, MatmulDescriptor(m: n, n: outDim, k: 1, beta: 1))
         }
-        guard let adapter = layers[l].adapters[p], let lora, let acts = activations else { return }
-        let input = try adapterInput(x, tokens: n, width: inDim, seed: dropoutSeed(seed, layer: l, p), acts)
-        let xa = acts.xa[l][p]!
-        try b.matmul(input, adapter.a.value, xa, MatmulDescriptor(m: n, n: lora.rank, k: inDim, transposeB: true))
+        guard let adapter = layers[l].adapters[p], let lora, let xa = try adapterDown(x, layer: l, p, tokens: n, seed: seed) else { return }
         try b.matmul(xa, adapter.b.value, y, MatmulDescriptor(m: n, n: outDim, k: lora.rank, transposeB: true, alpha: lora.scale, beta: 1))
+    }
+
+    /// The first half of `p`'s adapter, `xa = dropout(x) · Aᵀ` (kept in the activations for the
+    /// backward); nil when `p` has no adapter.
+    @discardableResult
+    func adapterDown(_ x: Tensor, layer l: Int, _ p: Projection, tokens n: Int, seed: UInt64) throws -> Tensor? {
+        guard let adapter = layers[l].adapters[p], let lora, let acts = activations, let xa = acts.xa[l][p] else { return nil }
+        let inDim = adapter.a.value.shape[1]
+        let input = try adapterInput(x, tokens: n, width: inDim, seed: dropoutSeed(seed, layer: l, p), acts)
+        try backend.matmul(input, adapter.a.value, xa, MatmulDescriptor(m: n, n: lora.rank, k: inDim, transposeB: true))
+        return xa
     }
 
     /// Backward of `projectForward` for input `x` and output gradient `dy`: accumulates the weight

@@ -2,7 +2,9 @@ import IFTCore
 import IFTData
 import IFTModel
 
-/// One micro-batch of a training step, top to bottom: forward (keeping activations), loss, backward.
+/// One micro-batch of a training step, top to bottom: forward (keeping activations), loss, backward
+/// (with activation checkpointing, each layer's forward runs again from its kept input just before
+/// its backward).
 extension TrainableLlama {
     /// Runs `batch` forward and, with `backward`, back: the gradients of
     /// `lossScale * sum(token losses)` ACCUMULATE into the parameters' gradients (call
@@ -29,7 +31,7 @@ extension TrainableLlama {
         }
         if activations == nil || activations!.capacity < n {
             activations = nil  // free first
-            activations = try Activations(model: self, capacity: n)
+            activations = try Activations(model: self, capacity: n, checkpointing: checkpointActivations)
         }
         let a = activations!
         let d = c.hiddenSize, f = c.intermediateSize
@@ -52,37 +54,14 @@ extension TrainableLlama {
             try s.withUnsafeBytes { try b.write(t, from: $0) }
             segments = t
         }
-        let qRope = RopeDescriptor(heads: c.headCount, headDim: c.headDim, tokens: n)
-        let kRope = RopeDescriptor(heads: c.kvHeadCount, headDim: c.headDim, tokens: n)
         let attention = AttentionDescriptor(
             batch: B, queryLength: T, keyLength: T, heads: c.headCount, kvHeads: c.kvHeadCount, headDim: c.headDim)
-        let rowCopy = CopyDescriptor(rows: n, cols: d)
+        let shape = LayerStepShape(tokens: n, positions: positions, segments: segments, attention: attention, seed: seed)
 
         // ---- Forward ----
         try b.embedding(embedding, ids: ids, into: v(a.xs[0], d))
-        for (l, layer) in layers.enumerated() {
-            let x = v(a.xs[l], d), h1 = v(a.h1[l], d), q = v(a.q[l], qDim), k = v(a.k[l], kvDim), vv = v(a.v[l], kvDim)
-            let att = v(a.att[l], qDim), lse = view(a.lse[l], [n * c.headCount]), xm = v(a.xm[l], d), h2 = v(a.h2[l], d)
-            let gate = v(a.gate[l], f), up = v(a.up[l], f), act = v(a.act[l], f)
-            // Attention block: xm = x + attention(rope(h1 Wq), rope(h1 Wk), h1 Wv) Woᵀ.
-            try b.rmsNorm(x, weight: layer.attentionNorm, eps: eps, into: h1)
-            // (Qwen3: the projections land in qRaw/kRaw, normalized per head into q/k.)
-            let (qIn, kIn) = headNormInputs(layer: l, q: q, k: k, tokens: n)
-            // (Phi-3: one fused qkv_proj whose column blocks are q, k, v; TrainableLlama+Fused.swift.)
-            try projectForward(h1, layer: l, [(.q, qIn), (.k, kIn), (.v, vv)], tokens: n, seed: seed)
-            try headNormForward(layer: l, q: q, k: k, tokens: n)
-            try b.rope(q, positions: positions, table: ropeTable, qRope, into: q)
-            try b.rope(k, positions: positions, table: ropeTable, kRope, into: k)
-            try b.attention(q: q, k: k, v: vv, into: att, logSumExp: lse, segments: segments, attention)
-            try b.copy(x, into: xm, rowCopy)
-            try projectForward(att, layer: l, .o, into: xm, tokens: n, accumulate: true, seed: seed)
-            // MLP block: x' = xm + (silu(h2 Wg) * h2 Wu) Wdᵀ.
-            try b.rmsNorm(xm, weight: layer.feedForwardNorm, eps: eps, into: h2)
-            try projectForward(h2, layer: l, [(.gate, gate), (.up, up)], tokens: n, seed: seed)
-            try b.swiglu(gate: gate, up: up, into: act)
-            let next = v(a.xs[l + 1], d)
-            try b.copy(xm, into: next, rowCopy)
-            try projectForward(act, layer: l, .down, into: next, tokens: n, accumulate: true, seed: seed)
+        for l in layers.indices {
+            try layerForward(l, shape)
         }
         let xL = v(a.xs[c.layerCount], d), hf = v(a.hf, d)
         try b.rmsNorm(xL, weight: outputNorm, eps: eps, into: hf)
@@ -119,6 +98,11 @@ extension TrainableLlama {
             // ---- Backward ----
             try b.rmsNormBackward(x: xL, weight: outputNorm, dy: dh, eps: eps, dx: dx, dweight: outputNormParameter?.grad)
             for l in stride(from: c.layerCount - 1, through: 0, by: -1) {
+                // Checkpointing: layer l's activations again, from its kept input xs[l] (the last
+                // layer's are still in the shared buffers from the forward).
+                if a.checkpointing && l < c.layerCount - 1 {
+                    try layerForward(l, shape, recomputing: true)
+                }
                 let layer = layers[l]
                 let x = v(a.xs[l], d), h1 = v(a.h1[l], d), q = v(a.q[l], qDim), k = v(a.k[l], kvDim), vv = v(a.v[l], kvDim)
                 let att = v(a.att[l], qDim), lse = view(a.lse[l], [n * c.headCount]), xm = v(a.xm[l], d), h2 = v(a.h2[l], d)
@@ -161,4 +145,58 @@ extension TrainableLlama {
         }
         return (total, learned)
     }
+
+    /// Layer `l`'s forward from its input `xs[l]` to `xs[l + 1]`, keeping what its backward reads
+    /// in the activations (run by the forward pass, and again, `recomputing`, by the backward with
+    /// checkpointing).
+    func layerForward(_ l: Int, _ shape: LayerStepShape, recomputing: Bool = false) throws {
+        guard let a = activations else { throw IFTError.invalidArgument("training step: activations not allocated") }
+        let c = config, b = backend, layer = layers[l]
+        let n = shape.tokens, positions = shape.positions, segments = shape.segments, attention = shape.attention, seed = shape.seed
+        let d = c.hiddenSize, f = c.intermediateSize
+        let qDim = c.headCount * c.headDim, kvDim = c.kvHeadCount * c.headDim
+        let eps = Float(c.rmsNormEps)
+        func v(_ t: Tensor, _ cols: Int) -> Tensor { view(t, [n, cols]) }
+        let qRope = RopeDescriptor(heads: c.headCount, headDim: c.headDim, tokens: n)
+        let kRope = RopeDescriptor(heads: c.kvHeadCount, headDim: c.headDim, tokens: n)
+        let rowCopy = CopyDescriptor(rows: n, cols: d)
+        let x = v(a.xs[l], d), h1 = v(a.h1[l], d), q = v(a.q[l], qDim), k = v(a.k[l], kvDim), vv = v(a.v[l], kvDim)
+        let att = v(a.att[l], qDim), lse = view(a.lse[l], [n * c.headCount]), xm = v(a.xm[l], d), h2 = v(a.h2[l], d)
+        let gate = v(a.gate[l], f), up = v(a.up[l], f), act = v(a.act[l], f)
+        // Attention block: xm = x + attention(rope(h1 Wq), rope(h1 Wk), h1 Wv) Woᵀ.
+        try b.rmsNorm(x, weight: layer.attentionNorm, eps: eps, into: h1)
+        // (Qwen3: the projections land in qRaw/kRaw, normalized per head into q/k.)
+        let (qIn, kIn) = headNormInputs(layer: l, q: q, k: k, tokens: n)
+        // (Phi-3: one fused qkv_proj whose column blocks are q, k, v; TrainableLlama+Fused.swift.)
+        try projectForward(h1, layer: l, [(.q, qIn), (.k, kIn), (.v, vv)], tokens: n, seed: seed)
+        try headNormForward(layer: l, q: q, k: k, tokens: n)
+        try b.rope(q, positions: positions, table: ropeTable, qRope, into: q)
+        try b.rope(k, positions: positions, table: ropeTable, kRope, into: k)
+        try b.attention(q: q, k: k, v: vv, into: att, logSumExp: lse, segments: segments, attention)
+        try b.copy(x, into: xm, rowCopy)
+        try projectForward(att, layer: l, .o, into: xm, tokens: n, accumulate: true, seed: seed)
+        // MLP block: x' = xm + (silu(h2 Wg) * h2 Wu) Wdᵀ.
+        try b.rmsNorm(xm, weight: layer.feedForwardNorm, eps: eps, into: h2)
+        try projectForward(h2, layer: l, [(.gate, gate), (.up, up)], tokens: n, seed: seed)
+        try b.swiglu(gate: gate, up: up, into: act)
+        // Recomputing, the layer's output xs[l + 1] is kept already: the down projection's backward
+        // needs only its adapter's dropout(act) · Aᵀ.
+        if recomputing {
+            try adapterDown(act, layer: l, .down, tokens: n, seed: seed)
+            return
+        }
+        let next = v(a.xs[l + 1], d)
+        try b.copy(xm, into: next, rowCopy)
+        try projectForward(act, layer: l, .down, into: next, tokens: n, accumulate: true, seed: seed)
+    }
+}
+
+/// What every layer's forward in one micro-batch shares: its token count, positions, packing
+/// segments, attention shape and LoRA dropout seed.
+struct LayerStepShape {
+    let tokens: Int
+    let positions: Tensor
+    let segments: Tensor?
+    let attention: AttentionDescriptor
+    let seed: UInt64
 }

@@ -31,6 +31,10 @@ public struct TrainingOptions: Sendable {
     public var stopAfterStep: Int?
     /// Show a progress bar on standard error.
     public var progress: Bool = true
+    /// Activation checkpointing (`TrainableLlama.checkpointActivations`, which the trainer sets):
+    /// keep each layer's input only and recompute the rest in the backward pass — less memory,
+    /// more time, the same gradients.
+    public var checkpointActivations: Bool = false
 
     public init() {}
 }
@@ -126,6 +130,7 @@ public final class Trainer {
         cachedEpoch = (0, first)
         stepsPerEpoch = (first.count + options.gradientAccumulation - 1) / options.gradientAccumulation
         state.seed = options.seed
+        model.checkpointActivations = options.checkpointActivations
     }
 
     /// Optimizer steps of the whole run.

@@ -17,9 +17,10 @@ struct BenchTrain: ParsableCommand {
             smollm2-135m, the default, llama-3.2-1b, llama-3.1-8b or qwen2.5-0.5b, with \
             their config.json numbers) or loads --model, and runs --steps optimizer steps \
             (after --warmup untimed ones) on random tokens, batch x seq per step, every \
-            target learned. Prints tokens/s, milliseconds per step and peak memory: the \
-            process's peak resident set (getrusage ru_maxrss, mapped file pages included) \
-            after loading and after the steps, and on Vulkan the device tensors' peak.
+            target learned. Prints tokens/s, milliseconds per step, the activations' bytes \
+            (far fewer with --checkpoint-activations) and peak memory: the process's peak \
+            resident set (getrusage ru_maxrss, mapped file pages included) after loading \
+            and after the steps, and on Vulkan the device tensors' peak.
 
             With --mode qlora no full-precision projection weight is made: a random model's \
             projections are random NF4 blocks made directly (embedding and head bf16, as a \
@@ -33,6 +34,7 @@ struct BenchTrain: ParsableCommand {
               ift-gpu bench train --backend cpu --mode lora --batch 4 --seq 256 --steps 3
               ift-gpu bench train --mode qlora --layers 4 --steps 2
               ift-gpu bench train --shape llama-3.2-1b --mode qlora --layers 2 --seq 64
+              ift-gpu bench train --backend cpu --seq 1024 --checkpoint-activations
               ift-gpu bench train --backend vulkan --mode full --batch 8 --seq 512 --json
             """)
 
@@ -62,6 +64,9 @@ struct BenchTrain: ParsableCommand {
 
     @Option(help: "The random model's architecture: \(LlamaConfig.namedShapes.map(\.name).joined(separator: ", ")) (default: the first).")
     var shape: String?
+
+    @Flag(name: .customLong("checkpoint-activations"), help: "Activation checkpointing: keep each layer's input only, recompute the rest in the backward pass.")
+    var checkpointActivations = false
 
     @Flag(help: "Print one JSON line.")
     var json = false
@@ -98,6 +103,7 @@ struct BenchTrain: ParsableCommand {
         }
         let loadRSS = Trainer.peakRSSMB()
         let architecture = self.model ?? shape ?? LlamaConfig.namedShapes[0].name
+        model.checkpointActivations = checkpointActivations
         let c = model.config
         var rng = SeededGenerator(seed: 1)
         let n = batch * seq
@@ -140,13 +146,14 @@ struct BenchTrain: ParsableCommand {
         }
         if json {
             print(
-                "{\"framework\":\"ift-gpu\",\"backend\":\"\(backend.name)\",\"mode\":\"\(mode)\",\"model\":\(JSONValue.string(architecture)),\"batch\":\(batch),\"seq\":\(seq),\"layers\":\(c.layerCount),\"tokens_per_s\":\(ProgressBar.fixed(tps, 2)),\"step_ms\":\(ProgressBar.fixed(mean * 1000, 1)),\"peak_rss_mb\":\(ProgressBar.fixed(rss, 0)),\"load_peak_rss_mb\":\(ProgressBar.fixed(loadRSS, 0)),\(device.map { "\"peak_device_mb\":\(ProgressBar.fixed($0, 0))," } ?? "")\"trainable_params\":\(model.trainableCount),\"base_weight_mb\":\(ProgressBar.fixed(Double(model.baseWeightBytes) / 1e6, 1)),\"first_loss\":\(ProgressBar.fixed(firstLoss, 6)),\"loss\":\(ProgressBar.fixed(lastLoss, 6))\(cpuFields)}")
+                "{\"framework\":\"ift-gpu\",\"backend\":\"\(backend.name)\",\"mode\":\"\(mode)\",\"model\":\(JSONValue.string(architecture)),\"batch\":\(batch),\"seq\":\(seq),\"layers\":\(c.layerCount),\"tokens_per_s\":\(ProgressBar.fixed(tps, 2)),\"step_ms\":\(ProgressBar.fixed(mean * 1000, 1)),\"peak_rss_mb\":\(ProgressBar.fixed(rss, 0)),\"load_peak_rss_mb\":\(ProgressBar.fixed(loadRSS, 0)),\(device.map { "\"peak_device_mb\":\(ProgressBar.fixed($0, 0))," } ?? "")\"checkpoint_activations\":\(checkpointActivations),\"activation_mb\":\(ProgressBar.fixed(Double(model.activationBytes) / 1_048_576, 1)),\"trainable_params\":\(model.trainableCount),\"base_weight_mb\":\(ProgressBar.fixed(Double(model.baseWeightBytes) / 1e6, 1)),\"first_loss\":\(ProgressBar.fixed(firstLoss, 6)),\"loss\":\(ProgressBar.fixed(lastLoss, 6))\(cpuFields)}")
         } else {
             print("bench train: \(mode) on \(backend.name), \(architecture), \(c.layerCount) layers, batch \(batch) x \(seq) tokens, \(model.trainableCount) trainable parameters")
             if let cpu = backend as? CPUBackend {
                 print("  \(cpu.blas.features.summary); BLAS kernel \(cpu.blas.kernel ?? cpu.blas.path), \(CPUThreads.count) threads")
             }
             print("  \(ProgressBar.fixed(tps, 1)) tokens/s, \(ProgressBar.fixed(mean * 1000, 1)) ms per step (mean of \(steps) after \(warmup) warm-up)")
+            print("  activations: \(ProgressBar.bytes(Double(model.activationBytes)))\(checkpointActivations ? " (checkpointed: layer inputs + one layer)" : "")")
             print("  peak memory: process RSS \(ProgressBar.fixed(rss, 0)) MB (\(ProgressBar.fixed(loadRSS, 0)) MB after loading)\(device.map { ", device tensors \(ProgressBar.fixed($0, 0)) MB" } ?? ""); base weights \(ProgressBar.bytes(Double(model.baseWeightBytes))); loss \(ProgressBar.fixed(lastLoss, 4))")
         }
     }

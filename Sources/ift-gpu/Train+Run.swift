@@ -62,7 +62,7 @@ extension Train {
         }
         print(
             "mode:     \(trainingMode.rawValue)" + (trainingMode == .full ? "" : ", rank \(rank), alpha \(alpha), targets \(lora.targets.map(\.rawValue).joined(separator: ","))")
-                + "; \(trainable.trainableCount) trainable parameters; base weights \(ProgressBar.bytes(Double(trainable.baseWeightBytes))) (loaded in \(ProgressBar.fixed(ProgressBar.seconds(ContinuousClock.now - loadStart), 1)) s)")
+                + (checkpointActivations ? "; activation checkpointing" : "") + "; \(trainable.trainableCount) trainable parameters; base weights \(ProgressBar.bytes(Double(trainable.baseWeightBytes))) (loaded in \(ProgressBar.fixed(ProgressBar.seconds(ContinuousClock.now - loadStart), 1)) s)")
 
         var options = TrainingOptions()
         options.epochs = epochs
@@ -77,6 +77,7 @@ extension Train {
         options.saveEvery = saveEvery
         options.outputDirectory = output
         options.seed = seed
+        options.checkpointActivations = checkpointActivations
         var run = JSONObject()
         run["model"] = .string(modelPath)
         run["mode"] = .string(trainingMode.rawValue)

@@ -37,6 +37,7 @@ struct Train: AsyncParsableCommand {
               ift-gpu train --mode full --lr 5e-5 --batch-size 4 --grad-accum 2 \\
                   --max-steps 10
               ift-gpu train --config configs/lora-example.yaml --lr 5e-4
+              ift-gpu train --max-length 1024 --checkpoint-activations --max-steps 10
               ift-gpu train --resume runs/default/checkpoint --max-steps 40
             """)
 
@@ -141,6 +142,9 @@ struct Train: AsyncParsableCommand {
 
     @Option(help: "Start LoRA training from this adapter (PEFT directory or GGUF LoRA); its rank, alpha, targets and rsLoRA replace --rank, --alpha, --lora-targets and --rslora.")
     var adapter: String?
+
+    @Flag(name: .customLong("checkpoint-activations"), inversion: .prefixedNo, help: "Keep only each layer's input and recompute the rest in the backward pass: much less activation memory for about one more forward pass of time, the same gradients.")
+    var checkpointActivations = false
 
     @Option(help: "Seed for data order, adapter initialization and dropout.")
     var seed: UInt64 = 0

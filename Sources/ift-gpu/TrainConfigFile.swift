@@ -19,9 +19,9 @@ enum TrainConfigFile {
         "model", "data", "prompt-style", "max-length", "mask-instructions", "packing", "skip-invalid", "mode", "rank",
         "alpha", "lora-dropout", "lora-targets", "rslora", "epochs", "max-steps", "batch-size", "grad-accum", "lr", "warmup",
         "schedule", "weight-decay", "max-grad-norm", "eval-every", "eval-examples", "max-new-tokens", "save-every", "output",
-        "resume", "seed", "backend", "device",
+        "resume", "seed", "backend", "device", "checkpoint-activations",
     ]
-    static let flags: Set<String> = ["mask-instructions", "packing", "skip-invalid", "rslora"]
+    static let flags: Set<String> = ["mask-instructions", "packing", "skip-invalid", "rslora", "checkpoint-activations"]
     /// Options that take a comma-separated list, written in YAML as a list.
     static let listKeys: Set<String> = ["lora-targets"]
 

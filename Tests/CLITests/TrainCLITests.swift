@@ -38,6 +38,23 @@ extension CLITests {
         XCTAssertTrue(bad.stderr.contains("unknown --mode 'half'"), bad.stderr)
     }
 
+    /// `bench train --checkpoint-activations` reports fewer activation bytes in its JSON line and
+    /// trains to the same losses (the gradients are bit-identical).
+    func testBenchTrainCheckpointActivations() throws {
+        var lines: [[String: Any]] = []
+        for flag in [[], ["--checkpoint-activations"]] {
+            let r = try run(["bench", "train", "--backend", "cpu", "--layers", "3", "--batch", "2", "--seq", "16", "--steps", "1", "--json"] + flag)
+            XCTAssertEqual(r.status, 0, r.stderr)
+            let line = r.stdout.split(separator: "\n").last.map(String.init) ?? ""
+            lines.append(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] ?? [:])
+        }
+        XCTAssertEqual(lines.map { $0["checkpoint_activations"] as? Bool }, [false, true])
+        let plain = lines[0]["activation_mb"] as? Double ?? 0, checkpointed = lines[1]["activation_mb"] as? Double ?? 0
+        XCTAssertGreaterThan(checkpointed, 0)
+        XCTAssertLessThan(checkpointed, plain)
+        XCTAssertEqual(lines[0]["loss"] as? Double, lines[1]["loss"] as? Double)
+    }
+
     func testTrainErrors() throws {
         let tmp = try tempDir()
         defer { try? FileManager.default.removeItem(atPath: tmp) }
@@ -102,6 +119,7 @@ extension CLITests {
             max-steps: 99
             max-length: 128
             packing: false
+            checkpoint-activations: true
             """.write(toFile: tmp + "/train.yaml", atomically: true, encoding: .utf8)
         let data = repoRoot + "/data/default/instructions.json"
         let common = ["--model", model, "--data", data, "--backend", "cpu", "--output", out, "--warmup", "1"]
@@ -113,6 +131,7 @@ extension CLITests {
         XCTAssertTrue(r.stdout.contains("steps:    2 "), r.stdout)
         XCTAssertTrue(r.stdout.contains("exact match 0/1") || r.stdout.contains("exact match 1/1"), r.stdout)
         XCTAssertTrue(r.stdout.contains("rank 4") && r.stdout.contains("q_proj,v_proj"), r.stdout)
+        XCTAssertTrue(r.stdout.contains("activation checkpointing"), r.stdout)
         XCTAssertTrue(r.stdout.contains("validation loss"), r.stdout)
         let fm = FileManager.default
         for f in ["metrics.jsonl", "report.html", "checkpoint/state.json", "adapter/adapter_model.safetensors", "adapter/adapter_config.json", "adapter/ift_gpu.json"] {

@@ -90,7 +90,8 @@ final class FamiliesVulkanTests: VulkanTestCase {
     }
 
     /// Full, LoRA (with dropout) and QLoRA (NF4 base) steps with packed rows on Vulkan against
-    /// cpu-ref, for each family's structure at widths of 64.
+    /// cpu-ref, for each family's structure at widths of 64; and on Vulkan with activation
+    /// checkpointing, bit-identical to without (the kernels are deterministic: no atomics).
     func testEveryModeMatchesReference() throws {
         for family in ModelFamily.allCases {
             let c = LlamaConfig(
@@ -101,7 +102,7 @@ final class FamiliesVulkanTests: VulkanTestCase {
             for mode in TrainingMode.allCases {
                 var grads: [[Float]] = []
                 var losses: [Double] = []
-                for be in [ref as any Backend, vk as any Backend] {
+                for (be, checkpointing) in [(ref as any Backend, false), (vk as any Backend, false), (vk as any Backend, true)] {
                     var rng = SeededGenerator(seed: 5)
                     let w = try LlamaWeights.assemble(c, hasLMHead: !c.tieWordEmbeddings) { name, shape, _ in
                         let values = (0..<shape.reduce(1, *)).map { _ in
@@ -110,6 +111,7 @@ final class FamiliesVulkanTests: VulkanTestCase {
                         return try be.tensor(values, shape: shape)
                     }
                     let m = try TrainableLlama(config: c, weights: w, backend: be, mode: mode, lora: LoRAConfig(rank: 4, alpha: 8, dropout: 0.1), seed: 2)
+                    m.checkpointActivations = checkpointing
                     var r2 = SeededGenerator(seed: 8)
                     for p in m.parameters where p.name.contains("lora_B") {
                         try m.setParameter(p.name, (0..<p.value.count).map { _ in 0.1 * r2.normal() })
@@ -129,6 +131,10 @@ final class FamiliesVulkanTests: VulkanTestCase {
                 print("\(family) \(mode): vulkan vs cpu-ref gradients NMSE \(e)")
                 XCTAssertLessThan(e, 1e-9, "\(family) \(mode)")
                 XCTAssertEqual(losses[1], losses[0], accuracy: 1e-5 * abs(losses[0]))
+                let differing = zip(grads[1], grads[2]).filter { $0.bitPattern != $1.bitPattern }.count
+                print("\(family) \(mode): vulkan with activation checkpointing, \(differing) of \(grads[1].count) gradient elements differ")
+                XCTAssertEqual(differing, 0, "\(family) \(mode) with checkpointing")
+                XCTAssertEqual(losses[2].bitPattern, losses[1].bitPattern, "\(family) \(mode) loss with checkpointing")
             }
         }
     }
