@@ -54,7 +54,7 @@ let serverTargets: [Target] =
             ],
             path: "Sources/IFTServe"),
         .testTarget(
-            name: "IFTServeTests", dependencies: ["IFTCore", "IFTCPU", "IFTModel", "IFTServe"], path: "Tests/IFTServeTests"),
+            name: "IFTServeTests", dependencies: ["IFTCore", "IFTCPU", "IFTModel", "IFTServe", "IFTTestSupport"], path: "Tests/IFTServeTests"),
     ] : []
 let serverDependencies: [Target.Dependency] = withServer ? ["IFTServe"] : []
 
@@ -109,11 +109,14 @@ let package = Package(
             path: "Sources/ift-gpu",
             swiftSettings: withServer ? [.define("IFT_SERVER")] : []
         ),
+        // Helpers shared by several test targets (a tiny random model, the fake judge, the random
+        // op cases run against cpu-ref); only test targets depend on it, never a product.
+        .target(name: "IFTTestSupport", dependencies: ["IFTCore", "IFTCPU", "IFTModel"], path: "Tests/IFTTestSupport"),
         .testTarget(name: "IFTCoreTests", dependencies: ["IFTCore"], path: "Tests/IFTCoreTests"),
         .testTarget(
-            name: "IFTCPUTests", dependencies: ["IFTCore", "IFTCPU", "CBLAS"], path: "Tests/IFTCPUTests", exclude: ["Fixtures"]),
+            name: "IFTCPUTests", dependencies: ["IFTCore", "IFTCPU", "CBLAS", "IFTTestSupport"], path: "Tests/IFTCPUTests", exclude: ["Fixtures"]),
         .testTarget(
-            name: "IFTModelTests", dependencies: ["IFTCore", "IFTCPU", "IFTModel"], path: "Tests/IFTModelTests",
+            name: "IFTModelTests", dependencies: ["IFTCore", "IFTCPU", "IFTModel", "IFTTestSupport"], path: "Tests/IFTModelTests",
             exclude: ["Fixtures"]),
         .testTarget(
             name: "IFTDataTests", dependencies: ["IFTCore", "IFTModel", "IFTData"], path: "Tests/IFTDataTests",
@@ -124,16 +127,17 @@ let package = Package(
             name: "IFTTrainTests", dependencies: ["IFTCore", "IFTCPU", "IFTModel", "IFTData", "IFTTrain"],
             path: "Tests/IFTTrainTests", exclude: ["Fixtures"]),
         .testTarget(
-            name: "IFTEvalTests", dependencies: ["IFTCore", "IFTModel", "IFTEval"], path: "Tests/IFTEvalTests",
+            name: "IFTEvalTests", dependencies: ["IFTCore", "IFTModel", "IFTEval", "IFTTestSupport"], path: "Tests/IFTEvalTests",
             exclude: ["Fixtures"]),
         .testTarget(
-            name: "IFTSynthTests", dependencies: ["IFTCore", "IFTCPU", "IFTModel", "IFTData", "IFTEval", "IFTSynth"], path: "Tests/IFTSynthTests",
+            name: "IFTSynthTests", dependencies: ["IFTCore", "IFTCPU", "IFTModel", "IFTData", "IFTEval", "IFTSynth", "IFTTestSupport"],
+            path: "Tests/IFTSynthTests",
             exclude: ["Fixtures"]),
         .testTarget(name: "CLITests", dependencies: ["ift-gpu"], path: "Tests/CLITests", exclude: ["Fixtures"]),
     ] + serverTargets + [
         .testTarget(
             name: "IFTVulkanTests",
-            dependencies: ["IFTCore", "IFTCPU", "IFTVulkan", "IFTModel", "IFTData", "IFTTrain", "CShaders"],
+            dependencies: ["IFTCore", "IFTCPU", "IFTVulkan", "IFTModel", "IFTData", "IFTTrain", "CShaders", "IFTTestSupport"],
             path: "Tests/IFTVulkanTests"
         ),
     ],

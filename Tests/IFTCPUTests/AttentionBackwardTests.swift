@@ -1,6 +1,7 @@
 import Foundation
 import IFTCPU
 import IFTCore
+import IFTTestSupport
 import XCTest
 
 /// An attention backward problem: the forward's inputs, `dout`, and the initial contents of the

@@ -1,6 +1,7 @@
 import Foundation
 import IFTCPU
 import IFTCore
+import IFTTestSupport
 import XCTest
 
 /// Relative error `max|x - y| / max|y|` of a gradient `x` against a finite-difference estimate `y`.

@@ -1,5 +1,6 @@
 import IFTCPU
 import IFTCore
+import IFTTestSupport
 import XCTest
 
 /// The `cpu` backend against `cpu-ref` on random shapes (odd sizes, transposes, strides,

@@ -1,5 +1,6 @@
 import IFTCPU
 import IFTCore
+import IFTTestSupport
 import XCTest
 
 /// `dropout` on `cpu-ref` by hand (mask statistics, scaling, determinism, the backward property),

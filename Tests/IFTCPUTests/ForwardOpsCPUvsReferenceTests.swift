@@ -1,5 +1,6 @@
 import IFTCPU
 import IFTCore
+import IFTTestSupport
 import XCTest
 
 /// A random attention problem: descriptor, inputs and options (ragged sizes, GQA, strides, KV-cache

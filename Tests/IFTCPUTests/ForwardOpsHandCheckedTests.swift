@@ -1,6 +1,7 @@
 import Foundation
 import IFTCPU
 import IFTCore
+import IFTTestSupport
 import XCTest
 
 /// The Llama forward-pass ops (embedding, rmsNorm, rope, swiglu, attention, copy) on small cases

@@ -1,5 +1,6 @@
 import IFTCPU
 import IFTCore
+import IFTTestSupport
 import XCTest
 
 /// `matmulQuantized` on `cpu` against `cpu-ref`, and `cpu-ref` against dequantize + matmul.

@@ -1,6 +1,7 @@
 import Foundation
 import IFTCPU
 import IFTCore
+import IFTTestSupport
 import XCTest
 
 /// Dequantization and quantization: hand-built blocks, a bit-exact cross-check against gguf-py,

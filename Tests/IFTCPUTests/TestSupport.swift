@@ -1,22 +1,8 @@
 import Foundation
 import IFTCPU
 import IFTCore
+import IFTTestSupport
 import XCTest
-
-/// Normalized mean squared error `sum((x - y)^2) / sum(y^2)` of `x` against the reference `y`
-/// (accumulated in Double). 0 when both are all zero; infinity on a length mismatch or when `y` is
-/// all zero but `x` is not.
-func nmse(_ x: [Float], _ y: [Float]) -> Double {
-    guard x.count == y.count else { return .infinity }
-    var num = 0.0, den = 0.0
-    for i in 0..<x.count {
-        let d = Double(x[i]) - Double(y[i])
-        num += d * d
-        den += Double(y[i]) * Double(y[i])
-    }
-    if num == 0 { return 0 }
-    return den == 0 ? .infinity : num / den
-}
 
 /// Asserts that two float arrays are equal bit for bit (so NaN payloads and signed zeros count).
 func assertBitEqual(_ x: [Float], _ y: [Float], _ what: String, file: StaticString = #filePath, line: UInt = #line) {
@@ -53,7 +39,6 @@ func assertThrowsIFT(
 func cpuBackends() throws -> [any Backend] { [CPUReferenceBackend(), try CPUBackend()] }
 
 extension SeededGenerator {
-    mutating func int(_ range: ClosedRange<Int>) -> Int { Int.random(in: range, using: &self) }
     mutating func bool() -> Bool { next() & 1 == 1 }
     mutating func bytes(_ count: Int) -> [UInt8] { (0..<count).map { _ in UInt8(truncatingIfNeeded: next()) } }
     mutating func normalArray(_ count: Int, scale: Float = 1) -> [Float] { (0..<count).map { _ in normal() * scale } }

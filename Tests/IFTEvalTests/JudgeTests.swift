@@ -1,6 +1,7 @@
 import Foundation
 import IFTCore
 import IFTModel
+import IFTTestSupport
 import XCTest
 
 @testable import IFTEval
@@ -9,8 +10,6 @@ import XCTest
 /// HTTP client against an endpoint that answers, fails, is slow, returns garbage, or is down
 /// (a small Python server on 127.0.0.1, `Fixtures/judge/fake_judge.py`).
 final class JudgeTests: XCTestCase {
-    struct JudgeStartFailure: Error {}
-
     func testChapter7PromptAndScores() {
         let p = Chapter7Judge.prompt(instruction: "Rewrite the sentence.", input: "The cake was baked.", output: "He baked the cake.", response: "The cake got baked.")
         XCTAssertTrue(p.hasPrefix("Given the input `Below is an instruction that describes a task."), p)
@@ -64,31 +63,8 @@ final class JudgeTests: XCTestCase {
         XCTAssertEqual(Set(prompts.map(\.id)).count, 40)
     }
 
-    /// Starts the fake judge and returns its base URL; the process is stopped at the end.
-    func fakeJudge() throws -> (URL: String, stop: () -> Void) {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = ["python3", EvalTestSupport.fixture("judge/fake_judge.py")]
-        let out = Pipe()
-        p.standardOutput = out
-        try p.run()
-        var line = Data()
-        let deadline = Date().addingTimeInterval(20)
-        while !line.contains(10), Date() < deadline {
-            let chunk = out.fileHandleForReading.availableData
-            if chunk.isEmpty { break }
-            line.append(chunk)
-        }
-        guard let port = Int(String(decoding: line, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)) else {
-            p.terminate()
-            XCTFail("the fake judge (python3 \(EvalTestSupport.fixture("judge/fake_judge.py"))) did not print its port")
-            throw JudgeStartFailure()
-        }
-        return ("http://127.0.0.1:\(port)", { p.terminate(); p.waitUntilExit() })
-    }
-
     func testClientAgainstGoodAndBadEndpoints() throws {
-        let (url, stop) = try fakeJudge()
+        let (url, stop) = try FakeJudge.start()
         defer { stop() }
         func client(_ mode: String, api: JudgeClient.API = .openai) -> JudgeClient {
             var c = JudgeClient(baseURL: url + "/" + mode + (api == .openai ? "/v1" : ""), model: "judge", api: api, apiKey: "k1")
@@ -123,7 +99,7 @@ final class JudgeTests: XCTestCase {
     /// ch. 7's judge over a responses file: failures and replies without a score are counted,
     /// not fatal.
     func testChapter7JudgingCountsFailures() throws {
-        let (url, stop) = try fakeJudge()
+        let (url, stop) = try FakeJudge.start()
         defer { stop() }
         let rows = try ResponseRows(path: try EvalTestSupport.sharedData("raschka-ch07/instruction-data-with-response.json"))
         var small = rows

@@ -1,6 +1,7 @@
 import IFTCPU
 import IFTCore
 import IFTModel
+import IFTTestSupport
 import XCTest
 
 /// Batched generation (`BatchGenerator`, `LlamaModel.decodeStep`): every sequence's output equals

@@ -1,6 +1,7 @@
 import IFTCPU
 import IFTCore
 import IFTModel
+import IFTTestSupport
 import XCTest
 
 /// Sampling and generation on a tiny random model (cpu-ref), with a byte-level tokenizer.
@@ -71,51 +72,5 @@ final class GenerationTests: XCTestCase {
         XCTAssertEqual(c.stopReason, "stop string")
         XCTAssertEqual(c.text, String(a.text[..<a.text.firstRange(of: stop)!.lowerBound]))
         XCTAssertEqual(streamed, c.text, "nothing past the stop string is streamed")
-    }
-}
-
-/// A tiny random model for generation tests.
-enum TinyModel {
-    static func generator(backend: any Backend = CPUReferenceBackend()) throws -> Generator {
-        let file = try Self.gguf()
-        return Generator(model: try LlamaModel(gguf: file, backend: backend), tokenizer: try Tokenizer(gguf: file))
-    }
-
-    /// A 2-layer random Llama (vocab 256 bytes, d 32, GQA 4/2) as a GGUF in memory.
-    static func gguf() throws -> GGUFFile {
-        let vocab = 256, d = 32, f = 64
-        var w = try GGUFWriter()
-        for (k, v) in [
-            ("general.architecture", GGUFValue.string("llama")), ("llama.embedding_length", .uint32(UInt32(d))),
-            ("llama.feed_forward_length", .uint32(UInt32(f))), ("llama.block_count", .uint32(2)),
-            ("llama.attention.head_count", .uint32(4)), ("llama.attention.head_count_kv", .uint32(2)),
-            ("llama.context_length", .uint32(128)), ("llama.rope.freq_base", .float32(10000)),
-            ("llama.attention.layer_norm_rms_epsilon", .float32(1e-5)), ("tokenizer.ggml.model", .string("gpt2")),
-            ("tokenizer.ggml.pre", .string("gpt2")),
-            ("tokenizer.ggml.tokens", .strings((0..<256).map { ByteLevel.encode([UInt8($0)]) })),
-            ("tokenizer.ggml.merges", .strings([])),
-        ] {
-            try w.add(k, v)
-        }
-        var g = SeededGenerator(seed: 9)
-        func add(_ name: String, _ shape: [Int], norm: Bool = false) throws {
-            let n = shape.reduce(1, *)
-            try w.addTensor(name: name, shape: shape, floats: norm ? [Float](repeating: 1, count: n) : g.uniformArray(n, -0.5, 0.5), as: .f32)
-        }
-        try add("token_embd.weight", [vocab, d])
-        for i in 0..<2 {
-            let p = "blk.\(i)."
-            try add(p + "attn_norm.weight", [d], norm: true)
-            try add(p + "attn_q.weight", [d, d])
-            try add(p + "attn_k.weight", [16, d])
-            try add(p + "attn_v.weight", [16, d])
-            try add(p + "attn_output.weight", [d, d])
-            try add(p + "ffn_norm.weight", [d], norm: true)
-            try add(p + "ffn_gate.weight", [f, d])
-            try add(p + "ffn_up.weight", [f, d])
-            try add(p + "ffn_down.weight", [d, f])
-        }
-        try add("output_norm.weight", [d], norm: true)
-        return try GGUFFile(file: MappedFile(bytes: w.serialized(), name: "tiny.gguf"))
     }
 }

@@ -2,12 +2,17 @@ import IFTCPU
 import IFTCore
 import IFTModel
 import IFTServe
+import IFTTestSupport
 import XCTest
 
 /// The engine on a tiny random model (no model file needed): requests queued together decode
 /// together and get `BatchGenerator`'s results; the queue limit, cancellation and stopping.
 final class GenerationEngineTests: XCTestCase {
     let prompts = ["abc", "Hello there", "x", "The quick brown fox", "12345", "zz top"]
+
+    /// The tiny random model with a 4096-token context, so that a long request stays in the batch
+    /// long enough to be cancelled.
+    func tinyModel() throws -> (model: LlamaModel, tokenizer: Tokenizer) { try TinyModel.load(contextLength: 4096) }
 
     /// A submission's events: the text pieces and how it ended (nil: the stream ended without
     /// `.finished` or `.failed`, or nothing came within `seconds`, which is a failure).
@@ -36,7 +41,7 @@ final class GenerationEngineTests: XCTestCase {
     }
 
     func testQueuedRequestsDecodeTogetherAndMatchTheBatchGenerator() async throws {
-        let (model, tokenizer) = try TinyModel.load()
+        let (model, tokenizer) = try tinyModel()
         let requests = prompts.enumerated().map { i, p in
             GenerationRequest(prompt: tokenizer.encode(p), maxTokens: 5 + 2 * i)
         }
@@ -66,7 +71,7 @@ final class GenerationEngineTests: XCTestCase {
     }
 
     func testQueueLimitCancellationAndStop() async throws {
-        let (model, tokenizer) = try TinyModel.load()
+        let (model, tokenizer) = try tinyModel()
         let engine = GenerationEngine(model: model, tokenizer: tokenizer, stopTokens: [], maxBatch: 1, maxQueue: 2)
         let long = GenerationRequest(prompt: tokenizer.encode("abc"), maxTokens: 4000)
         let first = try engine.submit(long)
@@ -106,7 +111,7 @@ final class GenerationEngineTests: XCTestCase {
 
     /// A request that cannot run (a token id outside the vocabulary) fails alone.
     func testAFailingRequestFailsAlone() async throws {
-        let (model, tokenizer) = try TinyModel.load()
+        let (model, tokenizer) = try tinyModel()
         let engine = GenerationEngine(model: model, tokenizer: tokenizer, stopTokens: [], maxBatch: 4, maxQueue: 4)
         XCTAssertThrowsError(try engine.validate(GenerationRequest(prompt: [9999], maxTokens: 2)))
         let bad = try engine.submit(GenerationRequest(prompt: [9999], maxTokens: 2))

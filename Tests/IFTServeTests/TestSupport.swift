@@ -5,49 +5,6 @@ import IFTModel
 import IFTServe
 import XCTest
 
-/// A 2-layer random Llama with a byte-level vocabulary (no merges, no EOS): every request decodes
-/// exactly its `maxTokens` (up to the context, 4096, so that a long request stays in the batch
-/// long enough to be cancelled). As `TinyModel` in the model tests.
-enum TinyModel {
-    static func load(backend: any Backend = CPUReferenceBackend()) throws -> (LlamaModel, Tokenizer) {
-        let vocab = 256, d = 32, f = 64
-        var w = try GGUFWriter()
-        for (k, v) in [
-            ("general.architecture", GGUFValue.string("llama")), ("llama.embedding_length", .uint32(UInt32(d))),
-            ("llama.feed_forward_length", .uint32(UInt32(f))), ("llama.block_count", .uint32(2)),
-            ("llama.attention.head_count", .uint32(4)), ("llama.attention.head_count_kv", .uint32(2)),
-            ("llama.context_length", .uint32(4096)), ("llama.rope.freq_base", .float32(10000)),
-            ("llama.attention.layer_norm_rms_epsilon", .float32(1e-5)), ("tokenizer.ggml.model", .string("gpt2")),
-            ("tokenizer.ggml.pre", .string("gpt2")),
-            ("tokenizer.ggml.tokens", .strings((0..<256).map { ByteLevel.encode([UInt8($0)]) })),
-            ("tokenizer.ggml.merges", .strings([])),
-        ] {
-            try w.add(k, v)
-        }
-        var g = SeededGenerator(seed: 9)
-        func add(_ name: String, _ shape: [Int], norm: Bool = false) throws {
-            let n = shape.reduce(1, *)
-            try w.addTensor(name: name, shape: shape, floats: norm ? [Float](repeating: 1, count: n) : g.uniformArray(n, -0.5, 0.5), as: .f32)
-        }
-        try add("token_embd.weight", [vocab, d])
-        for i in 0..<2 {
-            let p = "blk.\(i)."
-            try add(p + "attn_norm.weight", [d], norm: true)
-            try add(p + "attn_q.weight", [d, d])
-            try add(p + "attn_k.weight", [16, d])
-            try add(p + "attn_v.weight", [16, d])
-            try add(p + "attn_output.weight", [d, d])
-            try add(p + "ffn_norm.weight", [d], norm: true)
-            try add(p + "ffn_gate.weight", [f, d])
-            try add(p + "ffn_up.weight", [f, d])
-            try add(p + "ffn_down.weight", [d, f])
-        }
-        try add("output_norm.weight", [d], norm: true)
-        let file = try GGUFFile(file: MappedFile(bytes: w.serialized(), name: "tiny.gguf"))
-        return (try LlamaModel(gguf: file, backend: backend), try Tokenizer(gguf: file))
-    }
-}
-
 /// SmolLM2-135M-Instruct on the cpu backend (context 512), loaded once for every test, with the
 /// reference answer of `Generator.generate` computed before any server uses the model.
 final class SmolLM2: @unchecked Sendable {

@@ -3,6 +3,7 @@ import IFTCore
 import IFTData
 import IFTEval
 import IFTModel
+import IFTTestSupport
 import XCTest
 
 @testable import IFTSynth
@@ -83,7 +84,7 @@ final class SynthRunnerTests: XCTestCase {
 
     /// A judge that answers HTML, or a score below the bar: the run goes on either way.
     func testJudgeGarbageDoesNotStopTheRun() throws {
-        let (url, stop) = try SynthTestSupport.fakeEndpoint()
+        let (url, stop) = try FakeJudge.start()
         defer { stop() }
         let dir = try SynthTestSupport.tempDir()
         defer { try? FileManager.default.removeItem(atPath: dir) }
@@ -122,7 +123,7 @@ final class SynthRunnerTests: XCTestCase {
     /// The endpoint generator over real HTTP: raw prompts go to /completions, conversations to
     /// /chat/completions; an endpoint error is a failed row, not a stopped run.
     func testEndpointGenerator() throws {
-        let (url, stop) = try SynthTestSupport.fakeEndpoint()
+        let (url, stop) = try FakeJudge.start()
         defer { stop() }
         var c = JudgeClient(baseURL: url + "/good/v1", model: "m")
         c.attempts = 1

@@ -35,31 +35,6 @@ enum SynthTestSupport {
         let model = try LlamaModel(gguf: gguf, backend: try CPUBackend(), maxPositions: 512)
         return try LocalGenerator(model: model, tokenizer: try Tokenizer(gguf: gguf), name: "smollm2 (cpu)", maxBatch: 8)
     }
-
-    /// Starts the evaluation tests' fake judge (`Tests/IFTEvalTests/Fixtures/judge/fake_judge.py`,
-    /// python3 standard library only) and returns its base URL and a stop function.
-    static func fakeEndpoint() throws -> (url: String, stop: () -> Void) {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = ["python3", packageRoot + "/Tests/IFTEvalTests/Fixtures/judge/fake_judge.py"]
-        let out = Pipe()
-        p.standardOutput = out
-        try p.run()
-        var line = Data()
-        let deadline = Date().addingTimeInterval(20)
-        while !line.contains(10), Date() < deadline {
-            let chunk = out.fileHandleForReading.availableData
-            if chunk.isEmpty { break }
-            line.append(chunk)
-        }
-        guard let port = Int(String(decoding: line, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)) else {
-            p.terminate()
-            struct NoPort: Error {}
-            XCTFail("the fake endpoint (python3 fake_judge.py) did not print its port")
-            throw NoPort()
-        }
-        return ("http://127.0.0.1:\(port)", { p.terminate(); p.waitUntilExit() })
-    }
 }
 
 /// A deterministic generator: instructions and answers made of words drawn with each request's
