@@ -13,6 +13,7 @@ import PackageDescription
 //   IFTData                   — instruction datasets: formats, prompt styles, collate, masking, packing, splits.
 //   IFTTrain                  — training: LoRA/QLoRA/full fine-tuning steps, AdamW, schedules,
 //                               the trainer, checkpoints.
+//   IFTConfig                 — `train --config`: a YAML training config as command-line arguments.
 //   IFTEval                   — evaluation: reference metrics (BLEU, chrF, ROUGE, EM/F1), IFEval,
 //                               HumanEval, scoring existing response files.
 //   IFTSynth                  — instruction-data generation (Magpie, Self-Instruct, from-text) through
@@ -92,6 +93,10 @@ let package = Package(
         .target(name: "IFTModel", dependencies: ["IFTCore", "IFTCPU"], path: "Sources/IFTModel"),
         .target(name: "IFTData", dependencies: ["IFTCore", "IFTModel"], path: "Sources/IFTData"),
         .target(name: "IFTTrain", dependencies: ["IFTCore", "IFTCPU", "IFTModel", "IFTData"], path: "Sources/IFTTrain"),
+        // `train --config`: the YAML config file as command-line arguments (without Yams, an explanation).
+        .target(
+            name: "IFTConfig", dependencies: ["IFTCore"] + (withYAML ? [.product(name: "Yams", package: "Yams")] : []),
+            path: "Sources/IFTConfig"),
         .target(name: "IFTEval", dependencies: ["IFTCore", "IFTModel", "IFTData", "IFTHub", "CZlib"], path: "Sources/IFTEval"),
         .target(name: "IFTSynth", dependencies: ["IFTCore", "IFTModel", "IFTData", "IFTEval"], path: "Sources/IFTSynth"),
         .target(
@@ -103,9 +108,9 @@ let package = Package(
         .executableTarget(
             name: "ift-gpu",
             dependencies: [
-                "IFTCore", "IFTCPU", "IFTVulkan", "IFTModel", "IFTData", "IFTTrain", "IFTHub", "IFTEval", "IFTSynth",
+                "IFTCore", "IFTCPU", "IFTVulkan", "IFTModel", "IFTData", "IFTTrain", "IFTConfig", "IFTHub", "IFTEval", "IFTSynth",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ] + (withYAML ? [.product(name: "Yams", package: "Yams")] : []) + serverDependencies,
+            ] + serverDependencies,
             path: "Sources/ift-gpu",
             swiftSettings: withServer ? [.define("IFT_SERVER")] : []
         ),

@@ -2,7 +2,7 @@
 # libFuzzer + AddressSanitizer on every parser of outside input (not part of the test suite).
 #
 #   Tools/fuzz.sh TARGET SECONDS     # TARGET: gguf, safetensors, tokenizer, template, dataset,
-#                                    #         checkpoint, request, or all (each for SECONDS)
+#                                    #         checkpoint, request, yaml, or all (each for SECONDS)
 #
 # Builds Tools/fuzz (a package of its own over the library's sources: the main build is untouched)
 # with `-sanitize=fuzzer,address` (every module: coverage and AddressSanitizer), seeds a working corpus in .build/fuzz/TARGET from
@@ -14,7 +14,7 @@ cd "$(dirname "$0")/.."
 ROOT=$PWD
 TARGET=${1:?usage: Tools/fuzz.sh TARGET SECONDS}
 SECONDS_EACH=${2:-60}
-TARGETS="gguf safetensors tokenizer template dataset checkpoint request"
+TARGETS="gguf safetensors tokenizer template dataset checkpoint request yaml"
 [[ $TARGET == all ]] && set -- $TARGETS || set -- "$TARGET"
 export PATH=/opt/swift/usr/bin:$PATH
 # Every module instrumented (SwiftPM's --sanitize fuzzer instruments only the executable's own).

@@ -1,4 +1,5 @@
 import ArgumentParser
+import IFTConfig
 import IFTCore
 import IFTData
 import IFTHub
@@ -192,7 +193,7 @@ struct Train: AsyncParsableCommand {
     mutating func run() async throws {
         if let config {
             // Re-parse with the file's options first, so the command line's come last and win.
-            let arguments = try TrainConfigFile.arguments(path: config) + Self.commandLineArguments(dropping: "--config")
+            let arguments = try TrainConfigFile.commandLineArguments(path: config) + Self.commandLineArguments(dropping: "--config")
             var merged: Train
             do {
                 merged = try Self.parse(arguments)

@@ -145,6 +145,7 @@ final class BadInputCatalogueTests: XCTestCase {
         row("YAML unknown key", train(["--config", "key.yaml"]), ["key.yaml:2: unknown key 'batch-sise'", "valid keys:"])
         row("YAML list for a number", train(["--config", "rank-list.yaml"]), ["rank-list.yaml:1: 'rank' takes one value, not a list"])
         row("YAML bad value", train(["--config", "value.yaml"]), ["value.yaml with the command line", "--lr", "fast"])
+        row("YAML nested too deeply", train(["--config", "deep.yaml"]), ["deep.yaml: too large or too deeply nested", "flat mapping"])
         row("YAML file missing", train(["--config", "nowhere.yaml"]), ["cannot read config file nowhere.yaml", "No such file"])
         // Server flags.
         row("serve port out of range", ["serve", "--model", "$FX/tiny.gguf", "--port", "70000"], ["--port must be in 0...65535"])

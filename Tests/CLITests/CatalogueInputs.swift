@@ -97,6 +97,8 @@ enum CatalogueInputs {
         try write("lr: 1e-4\nbatch-sise: 4\n", dir + "/key.yaml")
         try write("rank: [1, 2]\n", dir + "/rank-list.yaml")
         try write("lr: fast\n", dir + "/value.yaml")
+        // 100,000 nested flow sequences: the YAML composer recurses once per level (a stack overflow).
+        try write("lr: " + String(repeating: "[", count: 100_000) + "\n", dir + "/deep.yaml")
     }
 
     /// Broken copies of the checkpoint `ck/checkpoint`.

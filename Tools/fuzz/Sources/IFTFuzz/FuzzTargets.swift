@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import IFTConfig
 import IFTCore
 import IFTData
 import IFTModel
@@ -11,7 +12,7 @@ import IFTServe
 /// A target must never crash, hang or read out of bounds on any input: thrown errors are the
 /// expected outcome for garbage.
 enum FuzzTarget: String, CaseIterable {
-    case gguf, safetensors, tokenizer, template, dataset, checkpoint, request
+    case gguf, safetensors, tokenizer, template, dataset, checkpoint, request, yaml
 
     static let current: FuzzTarget = {
         let name = getenv("IFT_FUZZ_TARGET").map { String(cString: $0) } ?? ""
@@ -72,6 +73,13 @@ enum FuzzTarget: String, CaseIterable {
         case .request:
             for endpoint in [Endpoint.chat, .completion] {
                 _ = try? CompletionRequest(body: data, endpoint: endpoint)
+            }
+        case .yaml:
+            // A training config (`train --config`): arguments, or a TrainConfigError naming the line.
+            do {
+                _ = try TrainConfigFile.arguments(yaml: String(decoding: data, as: UTF8.self), path: "fuzz.yaml")
+            } catch {
+                _ = error.description
             }
         }
     }
