@@ -17,7 +17,7 @@ public struct CheckpointModel {
     public init(checkpoint: String, modelPath: String? = nil, backend: any Backend, maxPositions: Int? = nil) throws {
         let (trainable, files, run) = try Self.loadTrainable(checkpoint: checkpoint, modelPath: modelPath, backend: backend, maxPositions: maxPositions)
         self.files = files
-        model = try trainable.inferenceModel(maxPositions: maxPositions)
+        model = try trainable.inferenceModel()
         promptStyle = run["prompt_style"]?.stringValue
         self.run = run
     }
@@ -46,7 +46,11 @@ public struct CheckpointModel {
             lora = LoRAConfig(rank: rank, alpha: Float(alpha), targets: try Projection.parseList(targets), rsLoRA: rs)
         }
         let files = try ModelFiles(path: path)
-        let trainable = try TrainableLlama(files: files, backend: backend, mode: mode, lora: lora, maxPositions: maxPositions)
+        // A request past the model's usable context (a sliding window, longrope's original context)
+        // is cut to it: evaluation asks for a generous default, not for a specific length.
+        let usable = try files.config.contextPositions(requested: nil)
+        let trainable = try TrainableLlama(
+            files: files, backend: backend, mode: mode, lora: lora, maxPositions: maxPositions.map { min($0, usable) })
         _ = try Checkpoint.load(from: checkpoint, into: trainable, optimizer: try AdamW(backend: backend))
         return (trainable, files, run)
     }

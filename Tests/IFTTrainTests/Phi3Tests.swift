@@ -120,6 +120,23 @@ final class Phi3Tests: FamilyParityTestCase {
         XCTAssertEqual(try files.loadModel(on: CPUReferenceBackend()).maxPositions, 16)
     }
 
+    /// A checkpoint of a model whose usable context (here longrope's original 16) is shorter than
+    /// what `eval` asks for (1024, 2048) loads at the usable context instead of being refused.
+    func testCheckpointLoadsAtTheUsableContext() throws {
+        let be = CPUReferenceBackend()
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("ift-phi3-ckpt-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let lora = LoRAConfig(rank: 2, targets: [.qkv, .down])
+        let trained = try TrainableLlama(files: try f.files(gguf: false), backend: be, mode: .lora, lora: lora, maxPositions: 16)
+        let run = JSONObject([
+            ("model", .string(f.dir)), ("mode", .string("lora")), ("lora_rank", .int(2)), ("lora_alpha", .double(Double(lora.alpha))),
+            ("lora_targets", .string("qkv,down")),
+        ])
+        try Checkpoint.save(model: trained, optimizer: try AdamW(backend: be), state: TrainerState(), run: run, to: dir)
+        let loaded = try CheckpointModel(checkpoint: dir, backend: be, maxPositions: 2048)
+        XCTAssertEqual(loaded.model.maxPositions, 16)
+    }
+
     /// Keys that change Phi-3's math and are not implemented are errors naming them.
     func testUnsupportedKeysAreRefused() throws {
         let text = try configText(f)
